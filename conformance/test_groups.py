@@ -1,0 +1,155 @@
+"""Groups: created empty, members added and removed by PATCH, matched by displayName."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from scim_conformance import expect
+from scim_conformance.attributes import get_attribute
+from scim_conformance.steps import lookup, patch
+from scim_conformance.steps import read as reread
+
+requirement = pytest.mark.requirement
+
+
+def _member_ids(scim, group_id, requirement_id):
+    stored = reread(scim, "/Groups", group_id, requirement_id)
+    return sorted(m.get("value") for m in get_attribute(stored, "members") or [] if isinstance(m, dict))
+
+
+@requirement("ENTRA-GROUP-CREATE")
+def test_create_group(groups, identities):
+    """Entra creates a group with its own schema URI beside the core one, and no members yet."""
+    exchange = groups.post(identities.group_body())
+    data = expect.body(expect.status(exchange, "ENTRA-GROUP-CREATE", 201, 200), "ENTRA-GROUP-CREATE")
+    if not isinstance(data.get("id"), str) or not data["id"]:
+        expect.fail("ENTRA-GROUP-CREATE", "a non-empty id", f"id {data.get('id')!r}", exchange)
+
+
+@requirement("ENTRA-GROUP-DUPLICATE")
+def test_create_duplicate_group(groups, identities):
+    """Entra requires group names to be unique in the app."""
+    body = identities.group_body()
+    groups.create(body)
+    again = copy.deepcopy(body)
+    again["externalId"] = identities.unknown_id()
+    expect.scim_error(groups.post(again), "ENTRA-GROUP-DUPLICATE", 409)
+
+
+@requirement("ENTRA-GROUP-GET-EXCLUDING-MEMBERS")
+def test_get_group_excluding_members(scim, users, groups, identities, dialect):
+    """Entra reads a group by id without its members."""
+    member = users.create(identities.user_body())
+    group = groups.create(identities.group_body())
+    scim.patch(f"/Groups/{group['id']}", dialect.patch(dialect.add_members([member["id"]])))
+    exchange = scim.get(f"/Groups/{group['id']}", params={"excludedAttributes": "members"}, partial=True)
+    data = expect.body(expect.status(exchange, "ENTRA-GROUP-GET-EXCLUDING-MEMBERS", 200),
+                       "ENTRA-GROUP-GET-EXCLUDING-MEMBERS")
+    if any(k.lower() == "members" for k in data):
+        expect.fail("ENTRA-GROUP-GET-EXCLUDING-MEMBERS", "no members key", "members returned", exchange)
+
+
+@requirement("ENTRA-GROUP-RENAME")
+def test_rename_group(scim, groups, identities, dialect):
+    """A renamed group in Entra arrives as a replace on displayName; the next lookup uses the new name."""
+    group = groups.create(identities.group_body())
+    new_name = f"{group['displayName']} renamed"
+    patch(scim, "/Groups", group["id"], "ENTRA-GROUP-RENAME", dialect,
+          dialect.operation("replace", "displayName", new_name))
+    exchange = lookup(scim, "/Groups", "displayName", new_name, excludedAttributes="members")
+    found = expect.list_response(exchange, "ENTRA-GROUP-RENAME")
+    expect.equal("ENTRA-GROUP-RENAME", "ids found by the new name", [group["id"]], [g.get("id") for g in found],
+                 exchange)
+
+
+@requirement("ENTRA-GROUP-RENAME-PATHLESS")
+def test_rename_group_pathless(scim, groups, identities, dialect):
+    """Microsoft's validator updates displayName and externalId with path-less replaces."""
+    group = groups.create(identities.group_body())
+    new_name, new_external = f"{group['displayName']} pathless", identities.unknown_id()
+    patch(scim, "/Groups", group["id"], "ENTRA-GROUP-RENAME-PATHLESS", dialect,
+          dialect.operation("replace", value={"displayName": new_name}),
+          dialect.operation("replace", value={"externalId": new_external}))
+    stored = reread(scim, "/Groups", group["id"], "ENTRA-GROUP-RENAME-PATHLESS")
+    expect.equal("ENTRA-GROUP-RENAME-PATHLESS", "displayName", new_name, get_attribute(stored, "displayName"))
+    expect.equal("ENTRA-GROUP-RENAME-PATHLESS", "externalId", new_external, get_attribute(stored, "externalId"))
+
+
+@requirement("ENTRA-GROUP-ADD-MEMBER")
+def test_add_member(scim, users, groups, identities, dialect):
+    """An assignment in Entra adds the user to the group: members with $ref null and the user's id."""
+    member = users.create(identities.user_body())
+    group = groups.create(identities.group_body())
+    patch(scim, "/Groups", group["id"], "ENTRA-GROUP-ADD-MEMBER", dialect, dialect.add_members([member["id"]]))
+    expect.equal("ENTRA-GROUP-ADD-MEMBER", "member ids", [member["id"]],
+                 _member_ids(scim, group["id"], "ENTRA-GROUP-ADD-MEMBER"))
+
+
+@requirement("ENTRA-GROUP-ADD-MANY")
+def test_add_fifty_members(scim, users, groups, identities, dialect):
+    """Entra adds many memberships of one group in a single operation."""
+    members = [users.create(identities.user_body())["id"] for _ in range(50)]
+    group = groups.create(identities.group_body())
+    patch(scim, "/Groups", group["id"], "ENTRA-GROUP-ADD-MANY", dialect, dialect.add_members(members))
+    found = _member_ids(scim, group["id"], "ENTRA-GROUP-ADD-MANY")
+    if found != sorted(members):
+        expect.fail("ENTRA-GROUP-ADD-MANY", "all 50 users as members", f"{len(found)} member(s)")
+
+
+@requirement("ENTRA-GROUP-REMOVE-MEMBER")
+def test_remove_one_member(scim, users, groups, identities, dialect):
+    """An unassignment removes one member, in the dialect's form, and nobody else."""
+    first, second = users.create(identities.user_body()), users.create(identities.user_body())
+    group = groups.create(identities.group_body())
+    added = scim.patch(f"/Groups/{group['id']}", dialect.patch(dialect.add_members([first["id"], second["id"]])))
+    if added.status not in (200, 204):
+        pytest.skip(f"blocked: adding members answered {added.status}")
+    patch(scim, "/Groups", group["id"], "ENTRA-GROUP-REMOVE-MEMBER", dialect,
+          *dialect.remove_members([first["id"]]))
+    expect.equal("ENTRA-GROUP-REMOVE-MEMBER", "member ids", [second["id"]],
+                 _member_ids(scim, group["id"], "ENTRA-GROUP-REMOVE-MEMBER"))
+
+
+@requirement("ENTRA-GROUP-ADD-REMOVE-ONE-REQUEST")
+def test_add_then_remove_in_one_request(scim, users, groups, identities, dialect):
+    """A quick assign-then-unassign reaches the server as one PATCH: add, then remove the same member."""
+    member = users.create(identities.user_body())
+    group = groups.create(identities.group_body())
+    patch(scim, "/Groups", group["id"], "ENTRA-GROUP-ADD-REMOVE-ONE-REQUEST", dialect,
+          dialect.add_members([member["id"]]),
+          dialect.operation("remove", f'members[value eq "{member["id"]}"]'))
+    expect.equal("ENTRA-GROUP-ADD-REMOVE-ONE-REQUEST", "member ids", [],
+                 _member_ids(scim, group["id"], "ENTRA-GROUP-ADD-REMOVE-ONE-REQUEST"))
+
+
+@requirement("ENTRA-GROUP-MEMBER-IDEMPOTENT")
+def test_member_changes_repeated(scim, users, groups, identities, dialect):
+    """After a timeout Entra repeats an add or a remove that may already have happened."""
+    member, other = users.create(identities.user_body()), users.create(identities.user_body())
+    group = groups.create(identities.group_body())
+    for operations in ([dialect.add_members([member["id"]])], [dialect.add_members([member["id"]])],
+                       dialect.remove_members([other["id"]])):
+        exchange = scim.patch(f"/Groups/{group['id']}", dialect.patch(*operations))
+        if exchange.status is not None and exchange.status >= 500:
+            expect.fail("ENTRA-GROUP-MEMBER-IDEMPOTENT", "no 5xx to a repeated member change",
+                        expect.describe(exchange), exchange)
+
+
+@requirement("ENTRA-GROUP-DELETE")
+def test_delete_group(scim, groups, identities):
+    """Deleting the group in Entra deletes it in the app."""
+    group = groups.create(identities.group_body())
+    expect.status(groups.delete(group["id"]), "ENTRA-GROUP-DELETE", 204)
+    expect.scim_error(scim.get(f"/Groups/{group['id']}"), "ENTRA-GROUP-DELETE", 404)
+
+
+@requirement("ENTRA-GROUP-DELETE-AGAIN")
+def test_delete_group_twice(scim, groups, identities):
+    """A second DELETE of the same group answers 404."""
+    group = groups.create(identities.group_body())
+    first = groups.delete(group["id"])
+    if first.status != 204:
+        pytest.skip(f"blocked: the first DELETE answered {first.status}")
+    expect.scim_error(scim.delete(f"/Groups/{group['id']}"), "ENTRA-GROUP-DELETE-AGAIN", 404)

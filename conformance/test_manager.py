@@ -1,0 +1,88 @@
+"""Manager: a reference into the enterprise extension, written after both users exist."""
+
+from __future__ import annotations
+
+import pytest
+
+from scim_conformance import expect
+from scim_conformance.attributes import ENTERPRISE_USER, get_attribute
+from scim_conformance.steps import patch
+from scim_conformance.steps import read as reread
+
+requirement = pytest.mark.requirement
+MANAGER = f"{ENTERPRISE_USER}:manager"
+
+
+def _manager(scim, user_id, requirement_id):
+    stored = reread(scim, "/Users", user_id, requirement_id)
+    manager = get_attribute(get_attribute(stored, ENTERPRISE_USER) or {}, "manager")
+    return manager if manager not in ({}, None) else None
+
+
+def _manager_id(scim, user_id, requirement_id):
+    manager = _manager(scim, user_id, requirement_id)
+    return get_attribute(manager, "value") if isinstance(manager, dict) else manager
+
+
+@requirement("ENTRA-MANAGER-SET")
+def test_set_manager(scim, users, identities, dialect):
+    """Entra adds the manager once both people exist, in its dialect's form."""
+    boss, user = users.create(identities.user_body()), users.create(identities.user_body())
+    patch(scim, "/Users", user["id"], "ENTRA-MANAGER-SET", dialect,
+          dialect.operation("add", MANAGER, dialect.manager_value(boss["id"])))
+    expect.equal("ENTRA-MANAGER-SET", "manager.value", boss["id"], _manager_id(scim, user["id"], "ENTRA-MANAGER-SET"))
+
+
+@requirement("ENTRA-MANAGER-SET-OBJECT")
+def test_set_manager_object(scim, users, identities, dialect):
+    """Microsoft's validator sends the manager as an object with a value."""
+    boss, user = users.create(identities.user_body()), users.create(identities.user_body())
+    patch(scim, "/Users", user["id"], "ENTRA-MANAGER-SET-OBJECT", dialect,
+          dialect.operation("add", MANAGER, {"value": boss["id"]}))
+    expect.equal("ENTRA-MANAGER-SET-OBJECT", "manager.value", boss["id"],
+                 _manager_id(scim, user["id"], "ENTRA-MANAGER-SET-OBJECT"))
+
+
+@requirement("ENTRA-MANAGER-LEGACY")
+def test_legacy_manager_form(scim, users, identities, dialect):
+    """Old Microsoft examples add the manager on path manager with an array; apply it or refuse it cleanly."""
+    boss, user = users.create(identities.user_body()), users.create(identities.user_body())
+    exchange = scim.patch(f"/Users/{user['id']}", dialect.patch(dialect.operation(
+        "add", "manager", [{"$ref": f"{scim.base_url}/Users/{boss['id']}", "value": boss["id"]}])))
+    expect.status(exchange, "ENTRA-MANAGER-LEGACY", 200, 204, 400)
+    if exchange.status != 400:
+        expect.equal("ENTRA-MANAGER-LEGACY", "manager.value", boss["id"],
+                     _manager_id(scim, user["id"], "ENTRA-MANAGER-LEGACY"))
+
+
+@requirement("ENTRA-MANAGER-CHANGE")
+def test_change_manager(scim, users, identities, dialect):
+    """A new manager in Entra replaces the old one."""
+    first, second = users.create(identities.user_body()), users.create(identities.user_body())
+    user = users.create(identities.user_body())
+    patch(scim, "/Users", user["id"], "ENTRA-MANAGER-CHANGE", dialect,
+          dialect.operation("add", MANAGER, dialect.manager_value(first["id"])))
+    patch(scim, "/Users", user["id"], "ENTRA-MANAGER-CHANGE", dialect,
+          dialect.operation("replace", MANAGER, dialect.manager_value(second["id"])))
+    expect.equal("ENTRA-MANAGER-CHANGE", "manager.value", second["id"],
+                 _manager_id(scim, user["id"], "ENTRA-MANAGER-CHANGE"))
+
+
+@requirement("ENTRA-MANAGER-REMOVE")
+@pytest.mark.parametrize("form", ["empty-string", "empty-object", "remove-op"])
+def test_remove_manager(scim, users, identities, dialect, form):
+    """Entra and its harness remove a manager three ways; each must leave no manager behind."""
+    boss, user = users.create(identities.user_body()), users.create(identities.user_body())
+    set_first = scim.patch(f"/Users/{user['id']}", dialect.patch(
+        dialect.operation("add", MANAGER, {"value": boss["id"]})))
+    if set_first.status not in (200, 204):
+        pytest.skip(f"blocked: setting the manager answered {set_first.status}")
+    removal = {
+        "empty-string": dialect.operation("replace", MANAGER, ""),
+        "empty-object": dialect.operation("replace", MANAGER, {"value": ""}),
+        "remove-op": dialect.operation("remove", MANAGER),
+    }[form]
+    patch(scim, "/Users", user["id"], "ENTRA-MANAGER-REMOVE", dialect, removal)
+    manager = _manager(scim, user["id"], "ENTRA-MANAGER-REMOVE")
+    if manager is not None:
+        expect.fail("ENTRA-MANAGER-REMOVE", "no manager", f"manager {manager!r}")

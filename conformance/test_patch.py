@@ -1,0 +1,192 @@
+"""User updates: Entra computes what changed and sends it as PATCH, in its own dialect."""
+
+from __future__ import annotations
+
+import pytest
+
+from scim_conformance import expect
+from scim_conformance.attributes import ENTERPRISE_USER, get_attribute, parse_path, read
+from scim_conformance.steps import lookup, patch
+from scim_conformance.steps import read as reread
+
+requirement = pytest.mark.requirement
+
+
+def _value(resource, path):
+    return read(resource, parse_path(path))
+
+
+@requirement("ENTRA-PATCH-OP-CASE")
+@pytest.mark.parametrize("op", ["Replace", "replace", "REPLACE"])
+def test_op_any_case(scim, users, identities, dialect, op):
+    """Entra's default dialect capitalises op; the flag dialect lower-cases it. Both are the same op."""
+    user = users.create(identities.user_body())
+    title = f"Title {op}"
+    exchange = scim.patch(f"/Users/{user['id']}", dialect.patch({"op": op, "path": "title", "value": title}))
+    expect.status(exchange, "ENTRA-PATCH-OP-CASE", 200, 204)
+    stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-OP-CASE")
+    expect.equal("ENTRA-PATCH-OP-CASE", "title", title, get_attribute(stored, "title"))
+
+
+@requirement("ENTRA-PATCH-REPLACE-FILTERED")
+def test_replace_work_email_and_family_name(scim, users, identities, dialect):
+    """A changed mail and surname in Entra arrive as replace ops on a filtered path and a dotted path."""
+    user = users.create(identities.user_body())
+    new_email = f"new.{user['userName']}"
+    patch(scim, "/Users", user["id"], "ENTRA-PATCH-REPLACE-FILTERED", dialect,
+          dialect.operation("replace", 'emails[type eq "work"].value', new_email),
+          dialect.operation("replace", "name.familyName", "Leeward"))
+    stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-REPLACE-FILTERED")
+    expect.equal("ENTRA-PATCH-REPLACE-FILTERED", 'emails[type eq "work"].value', new_email,
+                 _value(stored, 'emails[type eq "work"].value'))
+    expect.equal("ENTRA-PATCH-REPLACE-FILTERED", "name.familyName", "Leeward", _value(stored, "name.familyName"))
+
+
+@requirement("ENTRA-PATCH-RENAME")
+def test_rename_user(scim, users, identities, dialect):
+    """A UPN change renames the user; Entra's next lookup uses the new name."""
+    user = users.create(identities.user_body())
+    new_name = f"renamed.{user['userName']}"
+    patch(scim, "/Users", user["id"], "ENTRA-PATCH-RENAME", dialect,
+          dialect.operation("replace", "userName", new_name))
+    found = expect.list_response(lookup(scim, "/Users", "userName", new_name), "ENTRA-PATCH-RENAME")
+    expect.equal("ENTRA-PATCH-RENAME", "ids found by the new userName", [user["id"]],
+                 [r.get("id") for r in found], scim.transcript[-1])
+    expect.list_response(lookup(scim, "/Users", "userName", user["userName"]), "ENTRA-PATCH-RENAME",
+                         total_results=0)
+
+
+@requirement("ENTRA-PATCH-ADD-SINGLE")
+def test_add_single_valued(scim, users, identities, dialect):
+    """Entra adds an attribute the target lacks, and uses add again when it cannot see the value."""
+    user = users.create(identities.user_body())
+    for nick in ("Pat", "Patty"):
+        patch(scim, "/Users", user["id"], "ENTRA-PATCH-ADD-SINGLE", dialect,
+              dialect.operation("add", "nickName", nick))
+        stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-ADD-SINGLE")
+        expect.equal("ENTRA-PATCH-ADD-SINGLE", "nickName", nick, get_attribute(stored, "nickName"))
+
+
+@requirement("ENTRA-PATCH-FILTER-NO-MATCH")
+def test_replace_filtered_path_without_match(scim, users, identities, dialect):
+    """A mobile number added in Entra arrives as a replace on phoneNumbers[type eq "mobile"] the user lacks."""
+    body = identities.user_body()
+    body["phoneNumbers"] = [p for p in body.get("phoneNumbers", []) if p.get("type") == "work"]
+    user = users.create(body)
+    work = _value(body, 'phoneNumbers[type eq "work"].value')
+    patch(scim, "/Users", user["id"], "ENTRA-PATCH-FILTER-NO-MATCH", dialect,
+          dialect.operation("replace", 'phoneNumbers[type eq "mobile"].value', "+1 555-0100"))
+    stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-FILTER-NO-MATCH")
+    expect.equal("ENTRA-PATCH-FILTER-NO-MATCH", 'phoneNumbers[type eq "mobile"].value', "+1 555-0100",
+                 _value(stored, 'phoneNumbers[type eq "mobile"].value'))
+    expect.equal("ENTRA-PATCH-FILTER-NO-MATCH", 'phoneNumbers[type eq "work"].value', work,
+                 _value(stored, 'phoneNumbers[type eq "work"].value'))
+
+
+@requirement("ENTRA-PATCH-ENTERPRISE-PATH")
+def test_enterprise_urn_paths(scim, users, identities, dialect):
+    """Department and employee number changes arrive on URN-qualified paths, one op each."""
+    user = users.create(identities.user_body())
+    patch(scim, "/Users", user["id"], "ENTRA-PATCH-ENTERPRISE-PATH", dialect,
+          dialect.operation("replace", f"{ENTERPRISE_USER}:department", "Research"),
+          dialect.operation("add", f"{ENTERPRISE_USER}:employeeNumber", "E-77001"))
+    stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-ENTERPRISE-PATH")
+    extension = get_attribute(stored, ENTERPRISE_USER) or {}
+    expect.equal("ENTRA-PATCH-ENTERPRISE-PATH", "enterprise department", "Research",
+                 get_attribute(extension, "department"))
+    expect.equal("ENTRA-PATCH-ENTERPRISE-PATH", "enterprise employeeNumber", "E-77001",
+                 get_attribute(extension, "employeeNumber"))
+    stray = [k for k in stored if k.lower().startswith(ENTERPRISE_USER.lower() + ":")]
+    if stray:
+        expect.fail("ENTRA-PATCH-ENTERPRISE-PATH", "no top-level key named by a URN path", f"keys {stray}")
+
+
+@requirement("ENTRA-PATCH-PATH-CASE")
+def test_path_in_mapping_casing(scim, users, identities, dialect):
+    """Entra's mapping table writes some sub-attributes with a capital letter (emails[type eq "work"].Value)."""
+    user = users.create(identities.user_body())
+    new_email = f"case.{user['userName']}"
+    patch(scim, "/Users", user["id"], "ENTRA-PATCH-PATH-CASE", dialect,
+          dialect.operation("replace", 'Emails[type eq "work"].Value', new_email))
+    stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-PATH-CASE")
+    expect.equal("ENTRA-PATCH-PATH-CASE", 'emails[type eq "work"].value', new_email,
+                 _value(stored, 'emails[type eq "work"].value'))
+
+
+@requirement("ENTRA-PATCH-REPLACE-SEVERAL")
+def test_replace_several(scim, users, identities, dialect):
+    """Several changed attributes arrive together: one op each, or folded into one path-less replace."""
+    user = users.create(identities.user_body())
+    changes = {
+        "displayName": "Pat Q. Lee",
+        "name.givenName": "Patricia",
+        "name.familyName": "Lee-Quinn",
+        f"{ENTERPRISE_USER}:employeeNumber": "E-10101",
+    }
+    patch(scim, "/Users", user["id"], "ENTRA-PATCH-REPLACE-SEVERAL", dialect, *dialect.replace_attributes(changes))
+    stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-REPLACE-SEVERAL")
+    for path, value in changes.items():
+        expect.equal("ENTRA-PATCH-REPLACE-SEVERAL", path, value, _value(stored, path))
+    stray = [k for k in stored if "." in k or (k.lower().startswith("urn:") and k.count(":") > 6)]
+    if stray:
+        expect.fail("ENTRA-PATCH-REPLACE-SEVERAL", "dotted and URN keys applied to their attributes",
+                    f"literal keys {stray}")
+
+
+@requirement("ENTRA-PATCH-PATHLESS-USERNAME")
+def test_pathless_username(scim, users, identities, dialect):
+    """Microsoft's validator renames a user with a path-less replace."""
+    user = users.create(identities.user_body())
+    new_name = f"pathless.{user['userName']}"
+    patch(scim, "/Users", user["id"], "ENTRA-PATCH-PATHLESS-USERNAME", dialect,
+          dialect.operation("replace", value={"userName": new_name}))
+    stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-PATHLESS-USERNAME")
+    expect.equal("ENTRA-PATCH-PATHLESS-USERNAME", "userName", new_name, get_attribute(stored, "userName"))
+
+
+@requirement("ENTRA-PATCH-MULTI-OP")
+def test_many_ops_one_request(scim, users, identities, dialect):
+    """A busy cycle sends every changed attribute of a user, active included, in one request."""
+    user = users.create(identities.user_body())
+    operations = [
+        dialect.operation("replace", "displayName", "Multi Op"),
+        dialect.operation("replace", "title", "Director"),
+        dialect.operation("add", "nickName", "Multi"),
+        dialect.operation("replace", "name.givenName", "Multi"),
+        dialect.operation("replace", "name.familyName", "Op"),
+        dialect.operation("replace", "name.formatted", "Multi Op"),
+        dialect.operation("replace", "preferredLanguage", "fr-FR"),
+        dialect.operation("replace", 'addresses[type eq "work"].locality', "Lyon"),
+        dialect.operation("replace", 'addresses[type eq "work"].postalCode', "69001"),
+        dialect.operation("replace", 'phoneNumbers[type eq "work"].value', "+33 4 00 00 00 00"),
+        dialect.operation("replace", f"{ENTERPRISE_USER}:department", "Operations"),
+        dialect.operation("add", f"{ENTERPRISE_USER}:employeeNumber", "E-55555"),
+        dialect.operation("replace", "externalId", f"{user.get('externalId', 'x')}-moved"),
+        dialect.operation("replace", "active", dialect.boolean(False)),
+    ]
+    patch(scim, "/Users", user["id"], "ENTRA-PATCH-MULTI-OP", dialect, *operations)
+    stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-MULTI-OP")
+    for operation in operations:
+        expected = operation["value"]
+        if operation["path"] == "active":
+            expected = False
+        expect.equal("ENTRA-PATCH-MULTI-OP", operation["path"], expected, _value(stored, operation["path"]))
+
+
+@requirement("ENTRA-PATCH-CLEAR")
+@pytest.mark.parametrize("empty", ["", None], ids=["empty-string", "null"])
+def test_clear_attribute(scim, users, identities, dialect, empty):
+    """Microsoft's gallery harness clears attributes with "" and with null; the value must be gone."""
+    user = users.create(identities.user_body())
+    patch(scim, "/Users", user["id"], "ENTRA-PATCH-CLEAR", dialect, dialect.operation("replace", "title", empty))
+    stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-CLEAR")
+    if get_attribute(stored, "title") not in (None, ""):
+        expect.fail("ENTRA-PATCH-CLEAR", "title absent or empty", f"title {get_attribute(stored, 'title')!r}")
+
+
+@requirement("ENTRA-PATCH-UNKNOWN-404")
+def test_patch_unknown_user(scim, identities, dialect):
+    """An update for a user that no longer exists answers 404."""
+    exchange = scim.patch(f"/Users/{identities.unknown_id()}",
+                          dialect.patch(dialect.operation("replace", "title", "Nobody")))
+    expect.scim_error(exchange, "ENTRA-PATCH-UNKNOWN-404", 404)

@@ -1,0 +1,75 @@
+"""`scim-conformance cleanup`: delete what an interrupted or killed run left behind, and nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from scim_conformance.client import ScimClient, TransportError
+from scim_conformance.journal import leftovers
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    if args.scim_token_file:
+        return Path(args.scim_token_file).read_text(encoding="utf-8").strip()
+    return os.environ.get(args.scim_token_env)
+
+
+def run_cleanup(args: argparse.Namespace) -> int:
+    if not args.journal and not args.prefix:
+        print("scim-conformance cleanup: give --journal FILE or --prefix P", file=sys.stderr)
+        return 2
+    token = _token(args)
+    base_url = args.scim_url
+    targets: list[tuple[str, str, str]] = []
+    if args.journal:
+        try:
+            journal_url, _prefix, targets = leftovers(args.journal)
+        except OSError as exc:
+            print(f"scim-conformance cleanup: {args.journal}: {exc.strerror}", file=sys.stderr)
+            return 2
+        base_url = base_url or journal_url
+    if not base_url or not token:
+        print("scim-conformance cleanup: need the SCIM URL (--scim-url or the journal) and a token "
+              f"(${args.scim_token_env} or --scim-token-file)", file=sys.stderr)
+        return 2
+    verify: bool | str = False if args.insecure else (args.ca_bundle or True)
+    client = ScimClient(base_url, token, verify=verify)
+    try:
+        if args.prefix:
+            targets += _by_prefix(client, args.prefix)
+            if not args.yes:
+                for endpoint, resource_id, name in targets:
+                    print(f"would delete {endpoint}/{resource_id} {name}")
+                print(f"{len(targets)} resource(s) match prefix {args.prefix!r}; run again with --yes to delete")
+                return 0
+        failures = 0
+        for endpoint, resource_id, name in targets:
+            exchange = client.delete(f"{endpoint}/{resource_id}")
+            if exchange.status in (200, 204, 404):
+                print(f"deleted {endpoint}/{resource_id} {name}".rstrip())
+            else:
+                failures += 1
+                print(f"FAILED {endpoint}/{resource_id}: {exchange.status} {exchange.response_body or ''}"[:300])
+        print(f"cleanup: {len(targets) - failures} removed, {failures} failed")
+        return 1 if failures else 0
+    except TransportError as exc:
+        print(f"scim-conformance cleanup: {exc}", file=sys.stderr)
+        return 3
+
+
+def _by_prefix(client: ScimClient, prefix: str) -> list[tuple[str, str, str]]:
+    # Prefixes are generated as scimc<hex>; anything shorter could match a real person's name.
+    if len(prefix) < 6:
+        raise SystemExit("scim-conformance cleanup: --prefix must be a run prefix (at least 6 characters)")
+    found = []
+    for endpoint, attribute in (("/Users", "userName"), ("/Groups", "displayName")):
+        exchange = client.get(endpoint, params={"filter": f'{attribute} sw "{prefix}-"', "count": 1000})
+        data = exchange.json if isinstance(exchange.json, dict) else {}
+        for resource in data.get("Resources", []):
+            name = str(resource.get(attribute, ""))
+            if name.lower().startswith(prefix.lower() + "-"):
+                found.append((endpoint, resource["id"], name))
+    return found

@@ -1,0 +1,378 @@
+"""ScimClient: the one HTTP client every check talks through.
+
+It sends the profile's headers, records every exchange into the transcript of the running check, and
+redacts the bearer token (and any other configured secret) from everything it records, so that no
+report, log or message built from a transcript can leak it.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from scim_conformance import __version__
+
+REDACTED = "[REDACTED]"
+DEFAULT_USER_AGENT = f"scim-conformance/{__version__}"
+# A SCIM answer is small; anything past this is a broken or hostile server, not a resource.
+MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+MAX_429_RETRIES = 3
+MAX_RETRY_AFTER_SECONDS = 10.0
+_OMIT = object()
+
+
+class TransportError(Exception):
+    """The request did not get an HTTP answer (refused, reset, timed out, TLS, oversized): a harness-side fault."""
+
+    def __init__(self, message: str, kind: str, exchange: Exchange) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.exchange = exchange
+
+
+@dataclass
+class Exchange:
+    """One request and its response, as recorded (already redacted)."""
+
+    method: str
+    url: str
+    path: str  # relative to the SCIM base URL, without the query
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int | None = None
+    reason: str = ""
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str | None = None
+    elapsed_ms: float = 0.0
+    error: str | None = None
+    retries: int = 0
+    partial: bool = False  # the request asked for a subset of attributes
+    _json: Any = field(default=_OMIT, repr=False)
+
+    @property
+    def json(self) -> Any:
+        """The parsed response body, or None when it is empty or not JSON."""
+        if self._json is _OMIT:
+            try:
+                self._json = json.loads(self.response_body) if self.response_body else None
+            except ValueError:
+                self._json = None
+        return self._json
+
+    @property
+    def content_type(self) -> str:
+        return next((v for k, v in self.response_headers.items() if k.lower() == "content-type"), "")
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.response_headers.items() if k.lower() == name.lower()), None)
+
+    def summary(self) -> str:
+        """`GET /Users?filter=… -> 404 text/html` for failure messages."""
+        status = f"{self.status} {self.content_type or 'no Content-Type'}" if self.status else self.error
+        return f"{self.method} {self.url} -> {status}"
+
+    def curl(self) -> str:
+        """A command that replays this request, with the token left to the shell."""
+        parts = ["curl", "-sS", "-X", self.method]
+        for name, value in self.request_headers.items():
+            if name.lower() == "authorization" and REDACTED in value:
+                value = 'Bearer "$SCIM_TOKEN"'
+                parts += ["-H", f"Authorization: {value}"]
+                continue
+            parts += ["-H", f"{name}: {value}"]
+        if self.request_body is not None:
+            parts += ["--data-binary", self.request_body]
+        parts.append(self.url)
+        line = " ".join(shlex.quote(p) for p in parts)
+        # shlex quotes the header as a whole; let the shell expand $SCIM_TOKEN inside it.
+        return line.replace("'Authorization: Bearer \"$SCIM_TOKEN\"'", '"Authorization: Bearer $SCIM_TOKEN"')
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "request": {
+                "method": self.method,
+                "url": self.url,
+                "headers": self.request_headers,
+                "body": self.request_body,
+            },
+            "response": None if self.status is None else {
+                "status": self.status,
+                "reason": self.reason,
+                "headers": self.response_headers,
+                "body": self.response_body,
+            },
+            "error": self.error,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "retries": self.retries,
+            "curl": self.curl(),
+        }
+
+
+class Redactor:
+    """Replaces every configured secret in recorded text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: list[str] = []
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str | None) -> None:
+        if secret and len(secret) >= 4 and secret not in self._secrets:
+            self._secrets.append(secret)
+            # A secret can also travel URL-encoded (a query string, a form body).
+            encoded = quote(secret, safe="")
+            if encoded != secret:
+                self._secrets.append(encoded)
+            self._secrets.sort(key=len, reverse=True)
+
+    def __call__(self, text: str | None) -> str | None:
+        if not text:
+            return text
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        clean = {}
+        for name, value in headers.items():
+            if name.lower() in ("authorization", "proxy-authorization"):
+                scheme = value.split(" ", 1)[0] if " " in value else ""
+                clean[name] = f"{scheme} {REDACTED}".strip()
+            else:
+                clean[name] = self(value) or ""
+        return clean
+
+
+class ScimClient:
+    """A requests.Session bound to one SCIM base URL and one bearer token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+        verify: bool | str = True,
+        secrets: Iterable[str] = (),
+        max_rps: float | None = None,
+        user_agent: str | None = DEFAULT_USER_AGENT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.verify = verify
+        self.session.trust_env = False  # a proxy from the environment must never see the token
+        self.default_headers = dict(headers or {})
+        if user_agent:
+            self.default_headers.setdefault("User-Agent", user_agent)
+        self.redact = Redactor([token or "", *secrets])
+        self._min_interval = 1.0 / max_rps if max_rps else 0.0
+        self._last_sent = 0.0
+        self._lock = threading.Lock()
+        self._transcript: list[Exchange] = []
+        self.run_requests = 0
+        self.findings: list[str] = []  # transport-level notes, e.g. a 429 without Retry-After
+
+    # --- transcript -------------------------------------------------------------------------------------------
+    def begin(self) -> None:
+        """Start the transcript of a new check."""
+        self._transcript = []
+
+    def take(self) -> list[Exchange]:
+        """The exchanges recorded since `begin`, handing them over to the caller."""
+        taken, self._transcript = self._transcript, []
+        return taken
+
+    @property
+    def transcript(self) -> list[Exchange]:
+        return list(self._transcript)
+
+    # --- requests ---------------------------------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        query: str | None = None,
+        json_body: Any = _OMIT,
+        data: str | bytes | None = None,
+        headers: Mapping[str, str | None] | None = None,
+        token: Any = _OMIT,
+        partial: bool = False,
+        timeout: float | None = None,
+    ) -> Exchange:
+        """Send one request and record it.
+
+        `query` is sent byte for byte (the IdP's own encoding of a filter); `params` are encoded by the
+        dialect-neutral rules (spaces as %20). `token=None` sends no Authorization header; `headers` values
+        of None remove a default header (e.g. the User-Agent).
+        """
+        merged: dict[str, str | None] = {**self.default_headers, **(headers or {})}
+        bearer = self._token if token is _OMIT else token
+        if bearer is not None:
+            merged["Authorization"] = f"Bearer {bearer}"
+            self.redact.add(bearer)
+        body: bytes | None = None
+        if json_body is not _OMIT:
+            body = json.dumps(json_body).encode()
+        elif data is not None:
+            body = data.encode() if isinstance(data, str) else data
+        if body is None:
+            merged.pop("Content-Type", None)
+        url = self.url(path)
+        if params:
+            query = "&".join(f"{quote(str(k), safe='')}={quote(str(v), safe='')}" for k, v in params.items())
+        if query:
+            url += ("&" if "?" in url else "?") + query
+        send_headers = {k: v for k, v in merged.items() if v is not None}
+        exchange = Exchange(
+            method=method,
+            url=self.redact(url) or url,
+            path=urlsplit(self.url(path)).path[len(urlsplit(self.base_url).path):] or "/",
+            request_headers=self.redact.headers(send_headers),
+            request_body=self.redact(body.decode("utf-8", "replace")) if body is not None else None,
+            partial=partial,
+        )
+        self._send(exchange, method, url, send_headers, body, timeout or self.timeout)
+        return exchange
+
+    def _send(self, exchange: Exchange, method: str, url: str, headers: dict[str, str], body: bytes | None,
+              timeout: float) -> None:
+        with self._lock:
+            self.run_requests += 1
+        self._transcript.append(exchange)
+        for attempt in range(MAX_429_RETRIES + 1):
+            self._pace()
+            started = time.monotonic()
+            try:
+                request = requests.Request(method, url, headers=headers, data=body)
+                prepared = self.session.prepare_request(request)
+                prepared.url = url  # the query goes out exactly as built, not re-quoted
+                if "User-Agent" not in headers:
+                    prepared.headers.pop("User-Agent", None)
+                response = self.session.send(prepared, timeout=timeout, allow_redirects=False, stream=True)
+                raw = self._read_limited(response, started, timeout)
+            except TransportError as exc:
+                exchange.elapsed_ms = (time.monotonic() - started) * 1000
+                exchange.error = str(exc)
+                raise TransportError(f"{method} {exchange.url}: {exc}", exc.kind, exchange) from None
+            except requests.RequestException as exc:
+                exchange.elapsed_ms = (time.monotonic() - started) * 1000
+                kind, text = describe_transport_error(exc)
+                exchange.error = self.redact(text)
+                raise TransportError(f"{method} {exchange.url}: {exchange.error}", kind, exchange) from None
+            exchange.elapsed_ms = (time.monotonic() - started) * 1000
+            exchange.status = response.status_code
+            exchange.reason = response.reason or ""
+            exchange.response_headers = self.redact.headers(dict(response.headers))
+            exchange.response_body = self.redact(raw.decode(response.encoding or "utf-8", "replace"))
+            exchange._json = _OMIT
+            if response.status_code != 429 or attempt == MAX_429_RETRIES:
+                return
+            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            if retry_after is None:
+                self.findings.append(f"{method} {exchange.url}: 429 without a usable Retry-After header")
+                retry_after = 1.0
+            exchange.retries += 1
+            time.sleep(min(retry_after, MAX_RETRY_AFTER_SECONDS))
+
+    @staticmethod
+    def _read_limited(response: requests.Response, started: float, timeout: float) -> bytes:
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(65536):
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise TransportError(f"response body larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB",
+                                         "oversized", None)  # type: ignore[arg-type]
+                if time.monotonic() - started > timeout * 3:
+                    raise TransportError(f"response body still streaming after {timeout * 3:.0f} s",
+                                         "timeout", None)  # type: ignore[arg-type]
+                chunks.append(chunk)
+        finally:
+            response.close()
+        return b"".join(chunks)
+
+    def _pace(self) -> None:
+        if not self._min_interval:
+            return
+        with self._lock:
+            wait = self._last_sent + self._min_interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._last_sent = time.monotonic()
+
+    def get(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, body: Any, **kwargs: Any) -> Exchange:
+        return self.request("POST", path, json_body=body, **kwargs)
+
+    def put(self, path: str, body: Any, **kwargs: Any) -> Exchange:
+        return self.request("PUT", path, json_body=body, **kwargs)
+
+    def patch(self, path: str, body: Any, **kwargs: Any) -> Exchange:
+        return self.request("PATCH", path, json_body=body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("DELETE", path, **kwargs)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def describe_transport_error(exc: requests.RequestException) -> tuple[str, str]:
+    """(kind, one human line) for a request that got no HTTP answer."""
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "tls", f"TLS handshake failed ({_innermost(text)})"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "timeout", "timed out while connecting"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "timeout", "no answer within the request timeout"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        lowered = text.lower()
+        if "refused" in lowered:
+            return "unreachable", "connection refused"
+        if "name or service not known" in lowered or "nodename nor servname" in lowered or "resolve" in lowered:
+            return "unreachable", "host name does not resolve"
+        if "reset" in lowered or "aborted" in lowered or "remotedisconnected" in lowered:
+            return "reset", "connection reset by the server"
+        return "unreachable", f"connection failed ({_innermost(text)})"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
+        return "reset", f"response broken off ({_innermost(text)})"
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
+                  | requests.exceptions.InvalidSchema):
+        return "usage", f"invalid URL ({text})"
+    return "unreachable", _innermost(text)
+
+
+def _innermost(text: str) -> str:
+    # requests nests urllib3's reasons in parentheses; the last clause is the one a person can act on.
+    for marker in ("Caused by ", "due to "):
+        if marker in text:
+            text = text.split(marker)[-1]
+    return text.strip("()'\" ")[:200]

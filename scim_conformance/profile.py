@@ -1,0 +1,364 @@
+"""Profiles: an identity provider's request dialect and a tenant's attribute mappings, loaded from YAML.
+
+One loader for every profile. A profile is validated against `profiles/profile.schema.json`, its
+`extends` chain is resolved, and its mappings are checked against the attributes SCIM defines, all
+before the run sends a single request. Every problem is one `ProfileError` line naming the file, the
+key path and what is wrong.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from scim_conformance.attributes import PATCH_OP, AttributePath, AttributePathError, parse_path
+from scim_conformance.paths import profiles_dir
+
+_UNSET: Any = object()
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used; the message is the one line the user sees."""
+
+
+@dataclass(frozen=True)
+class AttributeMapping:
+    """One row of the IdP's attribute-mapping screen: target SCIM path <- source attribute (or a default)."""
+
+    target: str
+    path: AttributePath
+    source: str | None = None
+    type: str = "string"
+    default: Any = None
+    matching: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"target": self.target, "type": self.type}
+        if self.source is not None:
+            row["source"] = self.source
+        if self.default is not None:
+            row["default"] = self.default
+        if self.matching is not None:
+            row["matching"] = self.matching
+        return row
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How the IdP words its requests. Checks build every PatchOp through here, so one check serves every IdP."""
+
+    op_case: str = "lower"
+    booleans: str = "json"
+    multi_attribute_replace: str = "per-path"
+    member_removal: str = "value-filter"
+    manager: str = "string"
+    url_flag: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def op(self, name: str) -> str:
+        return name.capitalize() if self.op_case == "capitalized" else name.lower()
+
+    def boolean(self, value: bool) -> bool | str:
+        if self.booleans == "string":
+            return "True" if value else "False"
+        return value
+
+    def operation(self, op: str, path: str | None = None, value: Any = _UNSET) -> dict[str, Any]:
+        operation: dict[str, Any] = {"op": self.op(op)}
+        if path is not None:
+            operation["path"] = path
+        if value is not _UNSET:
+            operation["value"] = value
+        return operation
+
+    @staticmethod
+    def patch(*operations: dict[str, Any]) -> dict[str, Any]:
+        return {"schemas": [PATCH_OP], "Operations": list(operations)}
+
+    def replace_attributes(self, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Replace several attributes at once, as the IdP words it.
+
+        The compliant Entra dialect keeps value-filtered paths as their own operations and folds every
+        other attribute into one path-less replace keyed by dotted and URN-qualified paths.
+        """
+        if self.multi_attribute_replace == "per-path":
+            return [self.operation("replace", path, value) for path, value in values.items()]
+        filtered = {p: v for p, v in values.items() if "[" in p}
+        folded = {p: v for p, v in values.items() if "[" not in p}
+        operations = [self.operation("replace", p, v) for p, v in filtered.items()]
+        if folded:
+            operations.append(self.operation("replace", value=dict(folded)))
+        return operations
+
+    def add_members(self, member_ids: list[str]) -> dict[str, Any]:
+        return self.operation("add", "members", [{"$ref": None, "value": m} for m in member_ids])
+
+    def remove_members(self, member_ids: list[str]) -> list[dict[str, Any]]:
+        if self.member_removal == "value-list":
+            return [self.operation("remove", "members", [{"value": m} for m in member_ids])]
+        return [self.operation("remove", f'members[value eq "{m}"]') for m in member_ids]
+
+    def manager_value(self, manager_id: str) -> Any:
+        return manager_id if self.manager == "string" else {"value": manager_id}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "op_case": self.op_case,
+            "booleans": self.booleans,
+            "multi_attribute_replace": self.multi_attribute_replace,
+            "member_removal": self.member_removal,
+            "manager": self.manager,
+            "url_flag": self.url_flag,
+            "headers": dict(self.headers),
+        }
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    file: Path
+    chain: tuple[str, ...]
+    idp: str
+    verdict_label: str
+    dialect: Dialect
+    users: bool
+    groups: bool
+    user_matching: tuple[str, ...]
+    group_matching: tuple[str, ...]
+    user_mappings: tuple[AttributeMapping, ...]
+    group_mappings: tuple[AttributeMapping, ...]
+    roles: tuple[str, ...]
+    password_sync: bool
+    capabilities: frozenset[str]
+    exclude: frozenset[str]
+    severity: Mapping[str, str]
+
+    def user_mapping(self, target: str) -> AttributeMapping | None:
+        wanted = target.lower()
+        return next((m for m in self.user_mappings if m.target.lower() == wanted), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The effective profile, after `extends` is resolved (what `profiles --show` prints)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "extends_chain": list(self.chain[1:]),
+            "idp": self.idp,
+            "verdict_label": self.verdict_label,
+            "dialect": self.dialect.as_dict(),
+            "resources": {"users": self.users, "groups": self.groups},
+            "matching": {"users": list(self.user_matching), "groups": list(self.group_matching)},
+            "mappings": {
+                "users": [m.as_dict() for m in self.user_mappings],
+                "groups": [m.as_dict() for m in self.group_mappings],
+            },
+            "roles": list(self.roles),
+            "password_sync": self.password_sync,
+            "requirements": {
+                "capabilities": sorted(self.capabilities),
+                "exclude": sorted(self.exclude),
+                "severity": dict(sorted(self.severity.items())),
+            },
+        }
+
+
+@cache
+def _schema_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads((profiles_dir() / "profile.schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def available_profiles() -> list[Path]:
+    return sorted(profiles_dir().glob("*.yaml"))
+
+
+def _locate(name_or_path: str, near: Path | None = None) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
+        if candidate.is_file():
+            return candidate
+        raise ProfileError(f"{name_or_path}: no such profile file")
+    for folder in ([near] if near else []) + [profiles_dir()]:
+        for suffix in (".yaml", ".yml"):
+            path = folder / f"{name_or_path}{suffix}"
+            if path.is_file():
+                return path
+    known = ", ".join(p.stem for p in available_profiles())
+    raise ProfileError(f"unknown profile {name_or_path!r} (known: {known})")
+
+
+def _key_path(parts: Any) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ProfileError(f"{path}:{where}: not valid YAML: {problem}") from None
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read: {exc.strerror}") from None
+    if not isinstance(data, dict):
+        raise ProfileError(f"{path}: a profile is a mapping of keys, got {type(data).__name__}")
+    errors = sorted(_schema_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        raise ProfileError(f"{path}: {_key_path(error.absolute_path)}: {_short(error)}")
+    if data["name"] != path.stem:
+        raise ProfileError(f"{path}: name: {data['name']!r} must match the file name {path.stem!r}")
+    return data
+
+
+def _short(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "unknown key")
+    if error.validator == "oneOf" and error.context:
+        return min(error.context, key=lambda e: len(e.message)).message
+    return error.message
+
+
+def _merge(parent: dict[str, Any], child: dict[str, Any], path: Path) -> dict[str, Any]:
+    merged = copy.deepcopy(parent)
+    for key, value in child.items():
+        if key in ("dialect", "resources", "matching") and isinstance(value, dict):
+            merged.setdefault(key, {}).update(value)
+        elif key == "mappings":
+            for kind, changes in value.items():
+                merged.setdefault("mappings", {})[kind] = _apply_mapping_changes(
+                    merged.get("mappings", {}).get(kind, []), changes, path, kind)
+        elif key == "requirements":
+            target = merged.setdefault("requirements", {})
+            if "capabilities" in value:
+                target["capabilities"] = list(value["capabilities"])
+            target["exclude"] = sorted(set(target.get("exclude", [])) | set(value.get("exclude", [])))
+            target.setdefault("severity", {}).update(value.get("severity", {}))
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _apply_mapping_changes(rows: list[dict[str, Any]], changes: Any, path: Path, kind: str) -> list[dict[str, Any]]:
+    if isinstance(changes, list):
+        return copy.deepcopy(changes)
+    by_target = {r["target"].lower(): r for r in rows}
+    for i, target in enumerate(changes.get("remove", [])):
+        if by_target.pop(target.lower(), None) is None:
+            raise ProfileError(f"{path}: mappings.{kind}.remove[{i}]: {target!r} is not mapped by the parent profile")
+    for i, row in enumerate(changes.get("replace", [])):
+        if row["target"].lower() not in by_target:
+            raise ProfileError(f"{path}: mappings.{kind}.replace[{i}]: {row['target']!r} is not mapped yet; use add")
+        by_target[row["target"].lower()] = copy.deepcopy(row)
+    for i, row in enumerate(changes.get("add", [])):
+        if row["target"].lower() in by_target:
+            raise ProfileError(f"{path}: mappings.{kind}.add[{i}]: {row['target']!r} is mapped already; use replace")
+        by_target[row["target"].lower()] = copy.deepcopy(row)
+    return list(by_target.values())
+
+
+def _mappings(rows: list[dict[str, Any]], kind: str, path: Path) -> tuple[AttributeMapping, ...]:
+    resource = "User" if kind == "users" else "Group"
+    result = []
+    for i, row in enumerate(rows):
+        where = f"{path}: mappings.{kind}[{i}] ({row['target']})"
+        try:
+            parsed = parse_path(row["target"], resource)
+        except AttributePathError as exc:
+            raise ProfileError(f"{where}: {exc}") from None
+        kind_of = row.get("type", "string")
+        default = row.get("default")
+        if kind_of == "boolean" and default is not None and not isinstance(default, bool):
+            raise ProfileError(f"{where}: a boolean target needs a boolean default, got {default!r}")
+        if kind_of == "string" and isinstance(default, bool):
+            raise ProfileError(f"{where}: a string target needs a string default, got {default!r}")
+        result.append(AttributeMapping(row["target"], parsed, row.get("source"), kind_of, default, row.get("matching")))
+    return tuple(result)
+
+
+def load_profile(name_or_path: str) -> Profile:
+    first = _locate(name_or_path)
+    chain: list[Path] = [first]
+    data = _read(first)
+    layers = [data]
+    while "extends" in layers[-1]:
+        parent_name = layers[-1]["extends"]
+        try:
+            parent = _locate(parent_name, near=chain[-1].parent)
+        except ProfileError:
+            raise ProfileError(f"{chain[-1]}: extends: unknown profile {parent_name!r}") from None
+        if parent.resolve() in {p.resolve() for p in chain}:
+            names = " -> ".join([p.stem for p in chain] + [parent.stem])
+            raise ProfileError(f"{chain[-1]}: extends: a cycle of profiles ({names})")
+        chain.append(parent)
+        layers.append(_read(parent))
+    effective: dict[str, Any] = {}
+    for layer, path in zip(reversed(layers), reversed(chain), strict=True):
+        effective = _merge(effective, layer, path)
+    return _build(effective, first, tuple(p.stem for p in chain))
+
+
+def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
+    dialect = Dialect(**data.get("dialect", {}))
+    resources = data.get("resources", {})
+    matching = data.get("matching", {})
+    mappings = data.get("mappings", {})
+    requirements = data.get("requirements", {})
+    users = _mappings(mappings.get("users", []), "users", path)
+    groups = _mappings(mappings.get("groups", []), "groups", path)
+    user_targets = {m.target.lower() for m in users}
+    for i, target in enumerate(matching.get("users", ["userName"])):
+        if target.lower() not in user_targets and users:
+            raise ProfileError(f"{path}: matching.users[{i}]: {target!r} is not a mapped target")
+    if not resources.get("users", True):
+        raise ProfileError(f"{path}: resources.users: a profile must provision users")
+    return Profile(
+        name=data["name"],
+        description=data["description"].strip(),
+        file=path,
+        chain=chain,
+        idp=data.get("idp", "a SCIM client"),
+        verdict_label=data.get("verdict_label", f"{data['name']} conformant"),
+        dialect=dialect,
+        users=resources.get("users", True),
+        groups=resources.get("groups", True),
+        user_matching=tuple(matching.get("users", ["userName"])),
+        group_matching=tuple(matching.get("groups", ["displayName"])),
+        user_mappings=users,
+        group_mappings=groups,
+        roles=tuple(data.get("roles", [])),
+        password_sync=bool(data.get("password_sync", False)),
+        capabilities=frozenset(requirements.get("capabilities", [])),
+        exclude=frozenset(requirements.get("exclude", [])),
+        severity=dict(requirements.get("severity", {})),
+    )
+
+
+def describe(profile: Profile) -> str:
+    """One line for `scim-conformance profiles`."""
+    return f"{profile.name:<28} {profile.description.splitlines()[0]}"
+
+
+__all__ = [
+    "AttributeMapping",
+    "Dialect",
+    "Profile",
+    "ProfileError",
+    "available_profiles",
+    "describe",
+    "load_profile",
+]
+

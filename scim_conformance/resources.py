@@ -1,0 +1,73 @@
+"""The resources a check creates: made under the run's prefix, recorded in the journal, and always removed.
+
+Checks never touch anything they did not create. Each check gets its own manager; whatever it
+created and did not delete itself is deleted when the check ends, pass or fail, exactly once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scim_conformance.client import Exchange, ScimClient, TransportError
+from scim_conformance.expect import describe
+from scim_conformance.journal import Journal
+
+BLOCKED = "blocked:"
+
+
+class Resources:
+    def __init__(self, client: ScimClient, endpoint: str, journal: Journal, read_only: bool) -> None:
+        self.client = client
+        self.endpoint = endpoint  # "/Users" or "/Groups"
+        self.journal = journal
+        self.read_only = read_only
+        self.created: dict[str, str] = {}  # id -> userName/displayName, in creation order
+        self.cleanup_failures: list[str] = []
+
+    def post(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> Exchange:
+        """POST a body and take ownership of whatever it creates (the check judges the answer itself)."""
+        if self.read_only:
+            pytest.skip("read-only: this check creates resources")
+        name = body.get("userName") or body.get("displayName") or ""
+        self.journal.intend(self.endpoint, name)
+        exchange = self.client.post(self.endpoint, body, headers=headers)
+        data = exchange.json
+        if exchange.status is not None and 200 <= exchange.status < 300 and isinstance(data, dict) \
+                and isinstance(data.get("id"), str) and data["id"]:
+            self.created[data["id"]] = name
+            self.journal.created(self.endpoint, data["id"], name)
+        return exchange
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A resource the check needs as a premise; if the server cannot create it, the check is blocked."""
+        exchange = self.post(body)
+        data = exchange.json
+        if exchange.status not in (200, 201) or not isinstance(data, dict) or not data.get("id"):
+            pytest.skip(f"{BLOCKED} could not create the {self.endpoint[1:-1].lower()} this check needs "
+                        f"(POST {self.endpoint} answered {describe(exchange)})")
+        return data
+
+    def delete(self, resource_id: str) -> Exchange:
+        """DELETE one of this check's own resources (a check may never delete anything else)."""
+        if resource_id not in self.created and not self.journal.owns(self.endpoint, resource_id):
+            raise RuntimeError(f"refusing to delete {self.endpoint}/{resource_id}: not created by this run")
+        exchange = self.client.delete(f"{self.endpoint}/{resource_id}")
+        if exchange.status in (200, 204, 404):
+            self.created.pop(resource_id, None)
+            self.journal.removed(self.endpoint, resource_id)
+        return exchange
+
+    def cleanup(self) -> None:
+        for resource_id in list(reversed(self.created)):
+            try:
+                exchange = self.client.delete(f"{self.endpoint}/{resource_id}")
+            except TransportError as exc:
+                self.cleanup_failures.append(f"DELETE {self.endpoint}/{resource_id}: {exc}")
+                continue
+            if exchange.status in (200, 204, 404):
+                self.journal.removed(self.endpoint, resource_id)
+            else:
+                self.cleanup_failures.append(f"DELETE {self.endpoint}/{resource_id} answered {describe(exchange)}")
+        self.created.clear()

@@ -1,0 +1,171 @@
+"""One result document per run: every other view (HTML, JUnit, terminal) is built from it.
+
+Outcomes, kept apart on purpose:
+  pass            the server did what the requirement asks
+  fail            a MUST (or, with --strict, any) requirement is broken
+  deviation       a SHOULD/MAY requirement is broken (reported, does not fail the run unless --strict)
+  not-applicable  the profile does not use the feature
+  disabled        switched off for this run (--read-only)
+  blocked         a premise failed (e.g. the user a check needs could not be created)
+  error           the harness or the network broke; says nothing about conformance
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scim_conformance import __version__
+from scim_conformance.profile import Profile
+from scim_conformance.requirements import Registry
+
+OUTCOME_ORDER = ("fail", "error", "deviation", "blocked", "pass", "disabled", "not-applicable")
+RESULT_SCHEMA_VERSION = 1
+
+
+@dataclass
+class CheckRecord:
+    """What one check found; serialisable, so it survives the trip from an xdist worker."""
+
+    nodeid: str
+    name: str
+    stimulus: str
+    requirements: list[str]
+    outcome: str = "pass"  # pass / fail / error / not-applicable / disabled / blocked
+    failed_requirements: list[str] = field(default_factory=list)
+    message: str = ""
+    expected: str = ""
+    actual: str = ""
+    duration_s: float = 0.0
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    cleanup_failures: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class RunResults:
+    def __init__(self, registry: Registry, profile: Profile, applicable: set[str], strict: bool) -> None:
+        self.registry = registry
+        self.profile = profile
+        self.applicable = applicable
+        self.strict = strict
+        self.checks: list[dict[str, Any]] = []
+        self.started = time.time()
+        self.meta: dict[str, Any] = {}
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.checks.append(record)
+
+    def severity(self, requirement_id: str) -> str:
+        return self.profile.severity.get(requirement_id, self.registry[requirement_id].severity)
+
+    def requirement_outcomes(self) -> dict[str, str]:
+        seen: dict[str, set[str]] = {rid: set() for rid in self.registry.requirements}
+        for check in self.checks:
+            for rid in check["requirements"]:
+                if check["outcome"] == "fail":
+                    seen[rid].add("fail" if rid in check["failed_requirements"] else "verified-other")
+                else:
+                    seen[rid].add(check["outcome"])
+            for rid in check["failed_requirements"]:
+                seen.setdefault(rid, set()).add("fail")
+        outcomes = {}
+        for rid, found in seen.items():
+            if "fail" in found:
+                outcome = "fail" if self.severity(rid) == "MUST" or self.strict else "deviation"
+            elif "error" in found:
+                outcome = "error"
+            elif "pass" in found:
+                outcome = "pass"
+            elif "blocked" in found or "verified-other" in found:
+                outcome = "blocked"
+            elif "disabled" in found:
+                outcome = "disabled"
+            else:
+                outcome = "not-applicable"
+            if rid not in self.applicable and outcome in ("blocked", "not-applicable", "disabled"):
+                outcome = "not-applicable"
+            outcomes[rid] = outcome
+        return outcomes
+
+    def verdict(self) -> dict[str, Any]:
+        outcomes = self.requirement_outcomes()
+        counts: dict[str, dict[str, int]] = {s: {o: 0 for o in OUTCOME_ORDER} for s in ("MUST", "SHOULD", "MAY")}
+        for rid, outcome in outcomes.items():
+            counts[self.severity(rid)][outcome] += 1
+        failing = sorted(r for r, o in outcomes.items() if o == "fail")
+        failing_must = [r for r in failing if self.severity(r) == "MUST"]
+        errors = sorted(r for r, o in outcomes.items() if o == "error")
+        verified = sum(1 for o in outcomes.values() if o in ("pass", "fail", "deviation"))
+        label = self.profile.verdict_label
+        if verified == 0:
+            ready, summary = None, f"{label}: no verdict — no requirement could be verified"
+        elif failing:
+            what = f"{len(failing_must)} MUST requirement{'s' if len(failing_must) != 1 else ''} fail" \
+                if failing_must else f"{len(failing)} requirement{'s' if len(failing) != 1 else ''} fail (strict)"
+            ready, summary = False, f"{label}: no — {what}"
+        elif errors:
+            ready, summary = None, f"{label}: no verdict — {len(errors)} requirement(s) could not be checked (errors)"
+        else:
+            deviations = sum(1 for o in outcomes.values() if o == "deviation")
+            tail = f", {deviations} SHOULD deviation{'s' if deviations != 1 else ''}" if deviations else ""
+            ready, summary = True, f"{label}: yes — every MUST requirement passes{tail}"
+        return {"ready": ready, "label": label, "summary": summary, "failing": failing, "errors": errors,
+                "counts": counts}
+
+    def exit_code(self) -> int:
+        verdict = self.verdict()
+        if verdict["ready"] is False:
+            return 1
+        if verdict["ready"] is None:
+            return 3
+        return 0
+
+    def document(self) -> dict[str, Any]:
+        outcomes = self.requirement_outcomes()
+        by_requirement: dict[str, list[dict[str, Any]]] = {}
+        for check in self.checks:
+            for rid in set(check["requirements"]) | set(check["failed_requirements"]):
+                by_requirement.setdefault(rid, []).append(check)
+        requirements = []
+        for rid, requirement in self.registry.requirements.items():
+            checks = by_requirement.get(rid, [])
+            entry = requirement.as_dict(self.severity(rid))
+            entry["capability_title"] = self.registry.capabilities.get(requirement.capability, requirement.capability)
+            entry["outcome"] = outcomes[rid]
+            entry["checks"] = [c["nodeid"] for c in checks]
+            entry["failures"] = [
+                {"check": c["nodeid"], "expected": c["expected"], "actual": c["actual"], "message": c["message"]}
+                for c in checks if rid in c["failed_requirements"]
+            ]
+            requirements.append(entry)
+        finished = time.time()
+        return {
+            "schema_version": RESULT_SCHEMA_VERSION,
+            "tool": {"name": "scim-conformance", "version": __version__},
+            "run": {
+                **self.meta,
+                "profile": self.profile.name,
+                "profile_chain": list(self.profile.chain),
+                "idp": self.profile.idp,
+                "dialect": self.profile.dialect.as_dict(),
+                "started": self.started,
+                "finished": finished,
+                "elapsed_s": round(finished - self.started, 3),
+                "strict": self.strict,
+            },
+            "verdict": self.verdict(),
+            "capabilities": self.registry.capabilities,
+            "requirements": requirements,
+            "checks": self.checks,
+        }
+
+    def write_json(self, path: Path) -> dict[str, Any]:
+        document = self.document()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+        return document
