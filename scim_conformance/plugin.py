@@ -174,6 +174,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if hasattr(config.option, "htmlpath") and not config.option.htmlpath:
             config.option.htmlpath = str(report_dir / f"{stem}.html")
             config.option.self_contained_html = True
+    from scim_conformance import report
+
+    report.register(config)
     if config.getoption("insecure"):
         warnings.warn("--insecure: TLS certificates are NOT verified; the token can be intercepted", stacklevel=1)
 
@@ -441,33 +444,34 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # tryfirst: the result document must exist before pytest-html renders its report from it.
     run = _run(session.config)
-    if run is None:
+    if run is None or hasattr(session.config, "workerinput") or session.config.option.collectonly:
         return
-    try:
-        if hasattr(session.config, "workerinput") or session.config.option.collectonly:
-            return
-        if run.preflight_error:
-            return
-        if run.client is not None:
-            run.results.meta["requests"] = run.client.run_requests
-            run.results.meta["transport_findings"] = list(run.client.findings)
-        run.results.meta["cleanup_failures"] = list(run.cleanup_failures)
-        if run.journal is not None and run.journal.path is not None:
-            run.results.meta["journal"] = str(run.journal.path)
-        if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
-            return
-        _write_results(run)
-        if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
-            session.exitstatus = EXIT_USAGE
-        else:
-            session.exitstatus = run.results.exit_code()
-    finally:
-        if run.server is not None:
-            run.server.stop()
-            run.server = None
+    if run.preflight_error:
+        return
+    if run.client is not None:
+        run.results.meta["requests"] = run.client.run_requests
+        run.results.meta["transport_findings"] = list(run.client.findings)
+    run.results.meta["cleanup_failures"] = list(run.cleanup_failures)
+    if run.journal is not None and run.journal.path is not None:
+        run.results.meta["journal"] = str(run.journal.path)
+    if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+        return
+    _write_results(run)
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = EXIT_USAGE
+    else:
+        session.exitstatus = run.results.exit_code()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = _run(config)
+    if run is not None and run.server is not None:
+        run.server.stop()
+        run.server = None
 
 
 def _write_results(run: Run) -> None:
