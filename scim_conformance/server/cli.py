@@ -1,0 +1,78 @@
+"""``scim-conformance serve``: run the reference server in the foreground until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+
+from .defects import DEFECTS
+from .httpd import ReferenceServer
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free one (default: 8000)")
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="bearer token clients must send (default: $SCIM_TOKEN, else a random token printed to stderr)",
+    )
+    parser.add_argument("--db", default=":memory:", help="SQLite database file (default: in memory)")
+    parser.add_argument(
+        "--defect",
+        dest="defects",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="switch on a defect (repeatable); see --list-defects",
+    )
+    parser.add_argument("--list-defects", action="store_true", help="list the defect switches and exit")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list_defects:
+        width = max(len(name) for name in DEFECTS)
+        for name, description in DEFECTS.items():
+            print(f"{name:<{width}}  {description}")
+        return 0
+    token = args.token or os.environ.get("SCIM_TOKEN") or None
+    try:
+        server = ReferenceServer(host=args.host, port=args.port, token=token, db=args.db, defects=args.defects)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    # SIGTERM (e.g. from a test harness or a container runtime) ends the server like Ctrl-C does.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(server.base_url, flush=True)
+    if token is None:
+        # A generated token has to reach the user somehow; a given one is never echoed.
+        print(f"bearer token: {server.token}", file=sys.stderr, flush=True)
+    if args.defects:
+        print(f"defects on: {', '.join(args.defects)}", file=sys.stderr, flush=True)
+    try:
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m scim_conformance.server", description="Run the reference SCIM 2.0 server."
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,111 @@
+"""Defect switches: each name makes the reference server wrong in exactly one, documented way.
+
+The self-tests run the conformance checks against the server with one switch on and expect the checks
+written for that behaviour to fail. A switch is consulted at the single place in the server where its
+behaviour lives (``if defects.on("filter-miss-404"):``), so switches combine freely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+DEFECTS: dict[str, str] = {
+    # Transport and authentication
+    "no-auth": "serves every request without checking the bearer token",
+    "auth-403": "answers a missing or wrong bearer token with 403 instead of 401",
+    "require-user-agent": "answers requests without a User-Agent header with a 403 HTML page, like a WAF rule",
+    "reject-unknown-query-param": "answers 400 to any query parameter it does not know (e.g. ?aadOptscim062020)",
+    "content-type-json": "labels every response application/json instead of application/scim+json",
+    "reject-charset": "answers 415 to a request whose Content-Type carries '; charset=utf-8'",
+    "error-status-int": "writes 'status' in Error bodies as a JSON number instead of a string",
+    "slow-responses": "delays every response by 2 seconds",
+    # Filtering
+    "filter-miss-404": "answers 404 instead of an empty ListResponse to a filtered list that matches nothing",
+    "filter-plus-literal": "decodes the query string without turning '+' into a space",
+    "username-case-sensitive": "compares userName case-sensitively in filters",
+    "displayname-case-sensitive": "compares a group's displayName case-sensitively in filters",
+    "filter-externalid-unsupported": "answers 400 invalidFilter to any filter on externalId",
+    "filter-email-unsupported": "answers 400 invalidFilter to a value-path filter on emails",
+    "filter-ignored": "ignores 'filter' and lists every resource of the type",
+    "filter-string-boolean-rejected": "answers 400 to a filter or path comparing a boolean attribute with \"True\"",
+    "excluded-attributes-ignored": "returns members even when excludedAttributes=members",
+    "deactivated-hidden": "hides users with active false from GET by id (404) and from filtered lists",
+    # Paging
+    "paging-ignores-startindex": "ignores startIndex: always serves the first page and echoes startIndex 1",
+    "paging-wrong-total": "reports totalResults as the size of the page instead of the whole result",
+    # Create / replace bodies
+    "reject-null-values": "answers 400 to a create body that carries a JSON null",
+    "reject-unlisted-extension": "answers 400 to a body with an extension object whose URN is not in 'schemas'",
+    "reject-string-booleans": "answers 400 to \"True\"/\"False\" where a boolean is expected (create, PUT, PATCH)",
+    "store-string-booleans": "stores string booleans as sent and returns them as strings",
+    "duplicate-username-allowed": "creates a second user with a userName that already exists",
+    "duplicate-group-allowed": "creates a second group with a displayName that already exists",
+    "reformat-phone": "strips spaces and dashes from phone numbers before storing them",
+    "reject-ms-group-schema": "answers 400 to a group whose 'schemas' lists the Microsoft ADSCIM group schema URI",
+    "roles-json-string-rejected": "answers 400 to roles whose value is a JSON-encoded string",
+    "roles-ignored": "accepts roles on create and PATCH but never stores them",
+    # Representation
+    "drop-active": "leaves 'active' out of every User representation",
+    "password-echoed": "returns the stored password in User representations",
+    "schemas-no-canonical-values": "leaves canonicalValues out of /Schemas",
+    # Reads and deletes
+    "missing-id-400": "answers 400 instead of 404 to GET of an unknown id",
+    "deleted-still-readable": "answers DELETE of a user with 204 but the user stays readable by id and filter",
+    "delete-missing-204": "answers 204 instead of 404 to DELETE of an unknown or already deleted id",
+    # PATCH
+    "op-case-sensitive": "accepts only lower-case PATCH 'op' values (400 invalidSyntax for 'Replace')",
+    "patch-not-applied": "answers PATCH with 200 and the patched resource but stores nothing",
+    "rename-stale-index": "a userName change by PATCH updates the document but not the lookup index",
+    "patch-no-target-400": "answers 400 noTarget to add/replace on a value-filtered path with no matching element",
+    "filtered-add-replaces-list": "add/replace on a value-filtered path with no match replaces the whole "
+    "multi-valued attribute with the new element",
+    "urn-path-literal": "stores a URN-qualified PATCH path as a literal top-level key, not in the extension",
+    "path-case-sensitive": "resolves PATCH path attribute names case-sensitively and ignores unknown-cased ones",
+    "pathless-dotted-literal": "in a path-less add/replace, stores dotted keys (name.givenName) as literal keys",
+    "pathless-replace-rejected": "answers 400 to add/replace operations without a path",
+    "multi-op-first-only": "applies only the first operation of a PatchOp",
+    "add-existing-400": "answers 400 to 'add' on a single-valued attribute that already has a value",
+    "patch-missing-id-500": "answers 500 instead of 404 to PATCH of an unknown id",
+    "empty-replace-ignored": "ignores replace operations whose value is \"\" (the old value is kept)",
+    "null-replace-rejected": "answers 400 to replace operations whose value is null",
+    # Manager
+    "manager-string-rejected": "answers 400 to a manager given as a bare id string",
+    "manager-object-rejected": "answers 400 to a manager given as {\"value\": id}",
+    "manager-legacy-500": "answers 500 to the legacy path 'manager' with an array value",
+    "manager-empty-kept": "stores {\"value\": \"\"} for an emptied manager instead of removing it",
+    # Groups
+    "member-remove-value-list-rejected": "answers 400 to 'remove' on members with a value list",
+    "member-remove-all": "'remove' on members with a value list removes every member",
+    "member-filter-remove-ignored": "ignores 'remove' on members[value eq \"x\"]",
+    "member-add-first-only": "adds only the first member of a multi-member add",
+    "member-add-duplicate-500": "answers 500 when an added member is already in the group",
+}
+
+
+class Defects:
+    """The set of switches a server runs with; unknown names are refused up front, not ignored."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        chosen = tuple(names)
+        unknown = [name for name in chosen if name not in DEFECTS]
+        if unknown:
+            raise ValueError(
+                f"unknown defect(s): {', '.join(unknown)}; valid defects are: {', '.join(sorted(DEFECTS))}"
+            )
+        self._names = frozenset(chosen)
+
+    def on(self, name: str) -> bool:
+        # A typo in the server's own code must not silently read as "off".
+        if name not in DEFECTS:
+            raise KeyError(f"no such defect switch: {name}")
+        return name in self._names
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self._names
+
+    def __bool__(self) -> bool:
+        return bool(self._names)
+
+    def __repr__(self) -> str:
+        return f"Defects({sorted(self._names)!r})"

@@ -1,0 +1,221 @@
+"""The transport: a threaded HTTP/1.1 server (standard library only) in front of ``ScimService``."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .defects import Defects
+from .schemas import MAX_PAYLOAD
+from .service import Request, Response, ScimService
+from .store import Store
+
+# Bodies a little over the limit are read and answered 413 on a live connection; beyond this the
+# connection is closed after the answer rather than reading megabytes only to throw them away.
+_DRAIN_LIMIT = 16 * MAX_PAYLOAD
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "scim-conformance-reference/0.1"
+    # Small responses must not wait for the peer's delayed ACK (Nagle): send each write at once.
+    disable_nagle_algorithm = True
+    # Idle keep-alive connections give their thread back after this many seconds.
+    timeout = 30
+    server: _HTTPServer
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: a test run must not drown in access logs
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            raise ValueError("bad Content-Length")
+        if length > MAX_PAYLOAD:
+            if length <= _DRAIN_LIMIT:
+                remaining = length
+                while remaining > 0:
+                    chunk = self.rfile.read(min(remaining, 65536))
+                    if not chunk:
+                        break
+                    remaining -= len(chunk)
+            else:
+                self.close_connection = True
+            raise _BodyTooLarge
+        return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes:
+        body = bytearray()
+        while True:
+            line = self.rfile.readline(1024)
+            size = int(line.split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return bytes(body)
+            if len(body) + size > MAX_PAYLOAD:
+                self.close_connection = True
+                raise _BodyTooLarge
+            body += self.rfile.read(size)
+            self.rfile.readline(1024)
+
+    def _dispatch(self) -> None:
+        service = self.server.service
+        path, _, query = self.path.partition("?")
+        try:
+            body = self._read_body()
+        except _BodyTooLarge:
+            self._write(service.error(413, f"the request body exceeds {MAX_PAYLOAD} bytes"))
+            return
+        except ValueError:
+            self.close_connection = True
+            self._write(service.error(400, "unreadable request body", "invalidSyntax"))
+            return
+        request = Request(
+            method=self.command,
+            path=path,
+            query=query,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        try:
+            response = service.handle(request)
+        except Exception:
+            response = service.error(500, "internal server error")
+        self._write(response)
+
+    def _write(self, response: Response) -> None:
+        service = self.server.service
+        if service.defects.on("slow-responses"):
+            time.sleep(2)
+        if isinstance(response.body, bytes):
+            payload = response.body
+        elif response.body is None:
+            payload = b""
+        else:
+            payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
+        content_type = response.content_type
+        if content_type.startswith("application/scim+json") and service.defects.on("content-type-json"):
+            content_type = "application/json"
+        self.send_response(response.status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and payload:
+            self.wfile.write(payload)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # Protocol-level failures (bad request line, unknown method) get a SCIM Error body too.
+        self.close_connection = True
+        response = self.server.service.error(code, message or "bad request")
+        if not hasattr(self, "command") or self.command is None:
+            self.command = "GET"
+        self._write(response)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128
+    service: ScimService
+
+
+class ReferenceServer:
+    """The bundled SCIM 2.0 server, on real HTTP with SQLite storage, optionally with defects switched on.
+
+    ``with ReferenceServer(defects=("filter-miss-404",)) as srv: requests.get(srv.base_url + "/Users", ...)``
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        db: str = ":memory:",
+        defects: Iterable[str] = (),
+    ) -> None:
+        self.defects = Defects(defects)
+        self.host = host
+        self.port = port
+        self.token = token or secrets.token_urlsafe(24)
+        self.db = db
+        self.store: Store | None = None
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("the server is not started")
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self.port}/scim/v2"
+
+    @property
+    def service(self) -> ScimService:
+        if self._httpd is None:
+            raise RuntimeError("the server is not started")
+        return self._httpd.service
+
+    def start(self) -> ReferenceServer:
+        if self._httpd is not None:
+            return self
+        store = Store(self.db)
+        try:
+            httpd = _HTTPServer((self.host, self.port), _Handler)
+        except BaseException:
+            store.close()
+            raise
+        self.port = httpd.server_address[1]
+        self.store = store
+        self._httpd = httpd
+        httpd.service = ScimService(store, self.defects, self.token, self.base_url)
+        # The socket listens from here on; the thread below accepts and hands connections to workers.
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="scim-reference-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def __enter__(self) -> ReferenceServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

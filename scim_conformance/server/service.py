@@ -1,0 +1,538 @@
+"""The SCIM protocol layer: routing, authentication, resources, lists, PATCH and discovery.
+
+It knows nothing about sockets: the HTTP layer hands it a ``Request`` and writes back the ``Response``,
+which keeps the protocol logic testable and the transport small.
+"""
+
+from __future__ import annotations
+
+import copy
+import hmac
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote, unquote_plus
+
+from .defects import Defects
+from .errors import ScimError, invalid_syntax, invalid_value, not_found
+from .filters import (
+    And,
+    AttrPath,
+    BindOptions,
+    Compare,
+    FilterError,
+    Node,
+    Present,
+    ValuePath,
+    bind,
+    matches,
+    parse_filter,
+    walk,
+)
+from .patch import Patcher
+from .resources import SERVER_OWNED, Cleaner, contains_null, project, schemas_for
+from .schemas import (
+    ENTERPRISE_USER,
+    ERROR,
+    LIST_RESPONSE,
+    MAX_PAYLOAD,
+    MAX_RESULTS,
+    RESOURCE_TYPES,
+    SCHEMAS,
+    SCHEMAS_BY_ID,
+    AttrDef,
+    ResourceType,
+    service_provider_config,
+)
+from .store import INDEXED_COLUMNS, Store
+
+SCIM_JSON = "application/scim+json"
+DEFAULT_COUNT = 100
+MAX_DEPTH = 32
+KNOWN_QUERY_PARAMETERS = frozenset(
+    {"filter", "startindex", "count", "attributes", "excludedattributes", "sortby", "sortorder"}
+)
+_ENDPOINTS = {"users": "User", "groups": "Group"}
+_WAF_PAGE = b"<html><head><title>403 Forbidden</title></head><body><h1>Request blocked</h1></body></html>"
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # keys lower-cased
+    body: bytes = b""
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any = None  # a JSON value, or bytes for non-JSON pages
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = SCIM_JSON
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _depth_ok(value: Any, limit: int) -> bool:
+    # Iterative, so that a hostile document cannot exhaust the interpreter's stack here either.
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return True
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+class ScimService:
+    def __init__(self, store: Store, defects: Defects, token: str, base_url: str) -> None:
+        self.store = store
+        self.defects = defects
+        self.token = token
+        self.base_url = base_url
+
+    # --- entry point ----------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        try:
+            refusal = self._gatekeeper(request)
+            if refusal is not None:
+                return refusal
+            return self._route(request)
+        except ScimError as exc:
+            return self.error(exc.status, exc.detail, exc.scim_type)
+
+    def error(self, status: int, detail: str, scim_type: str | None = None) -> Response:
+        body: dict[str, Any] = {"schemas": [ERROR], "status": str(status), "detail": detail}
+        if self.defects.on("error-status-int"):
+            body["status"] = status
+        if scim_type:
+            body["scimType"] = scim_type
+        return Response(status, body)
+
+    def _gatekeeper(self, request: Request) -> Response | None:
+        if not request.headers.get("user-agent") and self.defects.on("require-user-agent"):
+            return Response(403, _WAF_PAGE, content_type="text/html; charset=utf-8")
+        if self.defects.on("no-auth"):
+            return None
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), self.token.encode()):
+            return None
+        status = 403 if self.defects.on("auth-403") else 401
+        response = self.error(status, "a valid bearer token is required")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="scim"'
+        return response
+
+    def _route(self, request: Request) -> Response:
+        segments = [unquote(s) for s in request.path.split("/") if s]
+        if [s.lower() for s in segments[:2]] != ["scim", "v2"] or len(segments) < 3:
+            raise not_found(f"no SCIM endpoint at {request.path}")
+        endpoint, rest = segments[2].lower(), segments[3:]
+        params = self._query(request.query)
+        method = request.method
+        if endpoint in _ENDPOINTS and len(rest) <= 1:
+            rtype = RESOURCE_TYPES[_ENDPOINTS[endpoint]]
+            if not rest:
+                if method == "GET":
+                    return self.list_resources(rtype, params)
+                if method == "POST":
+                    return self.create(rtype, self._json(request), params)
+                raise ScimError(405, f"{method} is not supported on {rtype.endpoint}")
+            if rest[0] == ".search" and method == "POST":
+                return self.list_resources(rtype, self._search_params(self._json(request)))
+            resource_id = rest[0]
+            if method == "GET":
+                return self.get(rtype, resource_id, params)
+            if method == "PUT":
+                return self.replace(rtype, resource_id, self._json(request), params)
+            if method == "PATCH":
+                return self.patch(rtype, resource_id, request, params)
+            if method == "DELETE":
+                return self.delete(rtype, resource_id)
+            raise ScimError(405, f"{method} is not supported on {rtype.endpoint}/{{id}}")
+        if method != "GET":
+            raise ScimError(405, f"{method} is not supported on /{segments[2]}")
+        if endpoint == "serviceproviderconfig" and not rest:
+            return Response(200, service_provider_config(self.base_url))
+        if endpoint == "resourcetypes" and len(rest) <= 1:
+            return self._resource_types(rest[0] if rest else None)
+        if endpoint == "schemas" and len(rest) <= 1:
+            return self._schemas(rest[0] if rest else None)
+        raise not_found(f"no SCIM endpoint at {request.path}")
+
+    def _query(self, raw: str) -> dict[str, str]:
+        # Entra encodes spaces in filters as '+', as HTML forms do.
+        decode = unquote if self.defects.on("filter-plus-literal") else unquote_plus
+        params: dict[str, str] = {}
+        for part in raw.split("&"):
+            if not part:
+                continue
+            name, _, value = part.partition("=")
+            params[decode(name).lower()] = decode(value)
+        unknown = sorted(set(params) - KNOWN_QUERY_PARAMETERS)
+        if unknown and self.defects.on("reject-unknown-query-param"):
+            raise invalid_value(f"unknown query parameter(s): {', '.join(unknown)}")
+        return params
+
+    def _search_params(self, body: Any) -> dict[str, str]:
+        """POST .search carries the query parameters in a SearchRequest body."""
+        if not isinstance(body, dict):
+            raise invalid_syntax("a SearchRequest must be a JSON object")
+        params: dict[str, str] = {}
+        for key, value in body.items():
+            if key.lower() in KNOWN_QUERY_PARAMETERS and value is not None:
+                params[key.lower()] = ",".join(value) if isinstance(value, list) else str(value)
+        return params
+
+    def _json(self, request: Request) -> Any:
+        content_type = request.headers.get("content-type", "")
+        media_type = content_type.split(";")[0].strip().lower()
+        if media_type and media_type not in (SCIM_JSON, "application/json"):
+            raise ScimError(415, f"unsupported Content-Type {content_type!r}; send {SCIM_JSON}")
+        if "charset" in content_type.lower() and self.defects.on("reject-charset"):
+            raise ScimError(415, f"unsupported Content-Type {content_type!r}")
+        if len(request.body) > MAX_PAYLOAD:
+            raise ScimError(413, f"the request body exceeds {MAX_PAYLOAD} bytes")
+        if not request.body.strip():
+            raise invalid_syntax("the request needs a JSON body")
+        try:
+            text = request.body.decode("utf-8-sig")
+            value = json.loads(text, parse_constant=_reject_constant)
+        except RecursionError as exc:
+            raise invalid_syntax("the JSON body is nested too deeply") from exc
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are both ValueErrors
+            raise invalid_syntax(f"the body is not valid JSON: {exc}") from exc
+        if not _depth_ok(value, MAX_DEPTH):
+            raise invalid_syntax("the JSON body is nested too deeply")
+        return value
+
+    # --- discovery ------------------------------------------------------------------------------------
+
+    def _list_response(self, resources: list[Any], total: int | None = None, start: int = 1) -> dict[str, Any]:
+        return {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": len(resources) if total is None else total,
+            "startIndex": start,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        }
+
+    def _resource_types(self, name: str | None) -> Response:
+        if name is None:
+            return Response(200, self._list_response([t.to_json(self.base_url) for t in RESOURCE_TYPES.values()]))
+        for rtype in RESOURCE_TYPES.values():
+            if rtype.name.lower() == name.lower():
+                return Response(200, rtype.to_json(self.base_url))
+        raise not_found(f"no resource type {name!r}")
+
+    def _schemas(self, schema_id: str | None) -> Response:
+        canonical = not self.defects.on("schemas-no-canonical-values")
+        if schema_id is None:
+            docs = [s.to_json(self.base_url, canonical_values=canonical) for s in SCHEMAS]
+            return Response(200, self._list_response(docs))
+        schema = SCHEMAS_BY_ID.get(schema_id.lower())
+        if schema is None:
+            raise not_found(f"no schema {schema_id!r}")
+        return Response(200, schema.to_json(self.base_url, canonical_values=canonical))
+
+    # --- filters --------------------------------------------------------------------------------------
+
+    def _resolver(self, rtype: ResourceType) -> Callable[[AttrPath, AttrDef | None], AttrDef | None]:
+        def resolve(path: AttrPath, parent: AttrDef | None) -> AttrDef | None:
+            # Inside a value filter names are sub-attributes of the filtered attribute.
+            found = parent.sub(path.attr) if parent is not None else rtype.attribute(path.urn, path.attr)
+            if found is not None and path.sub is not None:
+                found = found.sub(path.sub)
+            return found
+
+        return resolve
+
+    def _case_exact(self, rtype: ResourceType, path: AttrPath, definition: AttrDef | None) -> bool:
+        if definition is None:
+            return False
+        if (
+            rtype.name == "User"
+            and definition is rtype.attribute(None, "userName")
+            and self.defects.on("username-case-sensitive")
+        ):
+            return True
+        if (
+            rtype.name == "Group"
+            and definition is rtype.attribute(None, "displayName")
+            and self.defects.on("displayname-case-sensitive")
+        ):
+            return True
+        return definition.case_exact
+
+    def bind_filter(self, rtype: ResourceType, node: Node, parent: AttrDef | None = None) -> Node:
+        options = BindOptions(
+            case_exact=lambda path, definition: self._case_exact(rtype, path, definition),
+            reject_string_booleans=self.defects.on("filter-string-boolean-rejected"),
+        )
+        return bind(node, self._resolver(rtype), options, parent)
+
+    def compile_filter(self, rtype: ResourceType, text: str) -> Node:
+        try:
+            node = parse_filter(text)
+            for part in walk(node):
+                path = part.path if isinstance(part, Compare | Present | ValuePath) else None
+                if path is None or (path.urn is not None and path.urn.lower() != rtype.core.id.lower()):
+                    continue
+                if path.attr.lower() == "externalid" and self.defects.on("filter-externalid-unsupported"):
+                    raise FilterError("filtering on externalId is not supported")
+                if (
+                    isinstance(part, ValuePath)
+                    and path.attr.lower() == "emails"
+                    and self.defects.on("filter-email-unsupported")
+                ):
+                    raise FilterError("value filters on emails are not supported")
+            return self.bind_filter(rtype, node)
+        except FilterError as exc:
+            raise ScimError(400, f"invalid filter {text!r}: {exc}", "invalidFilter") from exc
+
+    def _narrowing(self, rtype: ResourceType, node: Node) -> Compare | None:
+        """An ``eq`` on an indexed attribute that every match must satisfy (top level or under ``and``)."""
+        if isinstance(node, Compare):
+            path = node.path
+            core = path.urn is None or path.urn.lower() == rtype.core.id.lower()
+            indexed = path.attr.lower() in INDEXED_COLUMNS
+            if node.op == "eq" and core and indexed and path.sub is None and isinstance(node.value, str):
+                return node
+            return None
+        if isinstance(node, And):
+            return self._narrowing(rtype, node.left) or self._narrowing(rtype, node.right)
+        return None
+
+    def search(self, rtype: ResourceType, node: Node) -> list[dict[str, Any]]:
+        narrow = self._narrowing(rtype, node)
+        if narrow is None:
+            candidates = self.store.scan(rtype.name)
+            found = [doc for doc in candidates if matches(node, doc, rtype.core.id)]
+        else:
+            candidates = self.store.find(rtype.name, narrow.path.attr, narrow.value)
+            index_is_exact = narrow.case_exact == (narrow.path.attr.lower() in ("id", "externalid"))
+            if narrow is node and index_is_exact:
+                # The index answers a lone eq exactly as the filter would: no second look needed.
+                found = list(candidates)
+            else:
+                found = [doc for doc in candidates if matches(node, doc, rtype.core.id)]
+        return [doc for doc in found if not self._hidden(rtype, doc)]
+
+    def _hidden(self, rtype: ResourceType, doc: dict[str, Any]) -> bool:
+        return rtype.name == "User" and doc.get("active") is False and self.defects.on("deactivated-hidden")
+
+    # --- reading --------------------------------------------------------------------------------------
+
+    def output(self, rtype: ResourceType, doc: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
+        out = dict(doc)
+        if rtype.name == "User":
+            if not self.defects.on("password-echoed"):
+                out.pop("password", None)
+            if self.defects.on("drop-active"):
+                out.pop("active", None)
+        else:
+            out.setdefault("members", [])
+        return project(
+            out,
+            rtype,
+            params.get("attributes"),
+            params.get("excludedattributes"),
+            keep_members=self.defects.on("excluded-attributes-ignored"),
+        )
+
+    def _int_param(self, params: dict[str, str], name: str, default: int) -> int:
+        raw = params.get(name.lower())
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise invalid_value(f"{name} must be an integer, not {raw!r}") from None
+
+    def list_resources(self, rtype: ResourceType, params: dict[str, str]) -> Response:
+        start = max(1, self._int_param(params, "startIndex", 1))
+        count = min(MAX_RESULTS, max(0, self._int_param(params, "count", DEFAULT_COUNT)))
+        if self.defects.on("paging-ignores-startindex"):
+            start = 1
+        text = params.get("filter")
+        if text is not None and self.defects.on("filter-ignored"):
+            text = None
+        if text is None:
+            total = self.store.count(rtype.name)
+            page = self.store.page(rtype.name, start - 1, count) if count else []
+        else:
+            found = self.search(rtype, self.compile_filter(rtype, text))
+            if not found and self.defects.on("filter-miss-404"):
+                raise not_found("no resource matches the filter")
+            total = len(found)
+            page = found[start - 1:start - 1 + count]
+        resources = [self.output(rtype, doc, params) for doc in page]
+        if self.defects.on("paging-wrong-total"):
+            total = len(resources)
+        return Response(200, self._list_response(resources, total, start))
+
+    def _load(self, rtype: ResourceType, resource_id: str) -> dict[str, Any]:
+        doc = self.store.get(rtype.name, resource_id)
+        if doc is None or self._hidden(rtype, doc):
+            if self.defects.on("missing-id-400"):
+                raise invalid_value(f"bad {rtype.name} id {resource_id!r}")
+            raise not_found(f"{rtype.name} {resource_id!r} not found")
+        return doc
+
+    def _single(self, rtype: ResourceType, doc: dict[str, Any], params: dict[str, str], status: int) -> Response:
+        headers = {"ETag": doc["meta"]["version"]}
+        if status == 201:
+            headers["Location"] = doc["meta"]["location"]
+        return Response(status, self.output(rtype, doc, params), headers)
+
+    def get(self, rtype: ResourceType, resource_id: str, params: dict[str, str]) -> Response:
+        return self._single(rtype, self._load(rtype, resource_id), params, 200)
+
+    # --- writing --------------------------------------------------------------------------------------
+
+    def _complete(self, rtype: ResourceType, content: dict[str, Any]) -> None:
+        """Fill in the server-side parts of references: $ref, member type and display names."""
+        if rtype.name == "User":
+            manager = content.get(ENTERPRISE_USER, {}).get("manager")
+            if isinstance(manager, dict) and manager.get("value"):
+                manager["$ref"] = f"{self.base_url}/Users/{manager['value']}"
+                boss = self.store.get("User", manager["value"])
+                if boss and isinstance(boss.get("displayName"), str):
+                    manager["displayName"] = boss["displayName"]
+            return
+        for member in content.get("members", []):
+            kind = self.store.type_of(member["value"])
+            if kind is None:
+                raise invalid_value(f"member {member['value']!r} does not exist")
+            member["type"] = kind
+            member["$ref"] = f"{self.base_url}/{kind}s/{member['value']}"
+            if "display" not in member:
+                target = self.store.get(kind, member["value"]) or {}
+                label = target.get("displayName") or target.get("userName")
+                if isinstance(label, str):
+                    member["display"] = label
+
+    def _check_unique(self, rtype: ResourceType, content: dict[str, Any], own_id: str | None) -> None:
+        if rtype.name == "User":
+            attribute, defect = "userName", "duplicate-username-allowed"
+        else:
+            attribute, defect = "displayName", "duplicate-group-allowed"
+        value = content.get(attribute)
+        if not isinstance(value, str):
+            return
+        clash = [d for d in self.store.find(rtype.name, attribute, value) if d["id"] != own_id]
+        if clash and not self.defects.on(defect):
+            raise ScimError(409, f"{attribute} {value!r} is already taken", "uniqueness")
+
+    def _document(
+        self, rtype: ResourceType, resource_id: str, content: dict[str, Any], previous: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        now = _now()
+        version = 1
+        created = now
+        if previous is not None:
+            created = previous["meta"]["created"]
+            version = int(previous["meta"]["version"].strip('W/"')) + 1
+        return {
+            "schemas": schemas_for(rtype, content),
+            "id": resource_id,
+            **content,
+            "meta": {
+                "resourceType": rtype.name,
+                "created": created,
+                "lastModified": now,
+                "location": f"{self.base_url}{rtype.endpoint}/{resource_id}",
+                "version": f'W/"{version}"',
+            },
+        }
+
+    def create(self, rtype: ResourceType, body: Any, params: dict[str, str]) -> Response:
+        if self.defects.on("reject-null-values") and contains_null(body):
+            raise invalid_value("null values are not allowed")
+        cleaner = Cleaner(rtype, self.defects)
+        listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
+        content = cleaner.clean(body, listed_schemas=listed)
+        with self.store.transaction():
+            self._complete(rtype, content)
+            self._check_unique(rtype, content, None)
+            doc = self._document(rtype, str(uuid.uuid4()), content, None)
+            self.store.insert(rtype.name, doc)
+        return self._single(rtype, doc, params, 201)
+
+    def replace(self, rtype: ResourceType, resource_id: str, body: Any, params: dict[str, str]) -> Response:
+        cleaner = Cleaner(rtype, self.defects)
+        listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
+        content = cleaner.clean(body, listed_schemas=listed)
+        with self.store.transaction():
+            previous = self._load(rtype, resource_id)
+            if "password" in previous and "password" not in content:
+                content["password"] = previous["password"]  # clients cannot read it back to resend it
+            self._complete(rtype, content)
+            self._check_unique(rtype, content, resource_id)
+            doc = self._document(rtype, resource_id, content, previous)
+            self.store.update(rtype.name, doc)
+        return self._single(rtype, doc, params, 200)
+
+    def patch(self, rtype: ResourceType, resource_id: str, request: Request, params: dict[str, str]) -> Response:
+        with self.store.transaction():
+            previous = self.store.get(rtype.name, resource_id)
+            if previous is None and self.defects.on("patch-missing-id-500"):
+                raise ScimError(500, "internal error")
+            previous = self._load(rtype, resource_id)
+            body = self._json(request)
+            content = {k: v for k, v in copy.deepcopy(previous).items() if k not in SERVER_OWNED}
+            patcher = Patcher(rtype, self.defects, lambda node, parent: self._bind_path_filter(rtype, node, parent))
+            patched = patcher.apply(content, body)
+            content = Cleaner(rtype, self.defects).clean(patched, keep_unknown=True)
+            self._complete(rtype, content)
+            renamed = rtype.name == "User" and str(content.get("userName")).lower() != str(
+                previous.get("userName")
+            ).lower()
+            if renamed or (
+                rtype.name == "Group"
+                and str(content.get("displayName")).lower() != str(previous.get("displayName")).lower()
+            ):
+                self._check_unique(rtype, content, resource_id)
+            doc = self._document(rtype, resource_id, content, previous)
+            if not self.defects.on("patch-not-applied"):
+                stale = renamed and self.defects.on("rename-stale-index")
+                self.store.update(rtype.name, doc, keep_user_name_index=stale)
+        return self._single(rtype, doc, params, 200)
+
+    def _bind_path_filter(self, rtype: ResourceType, node: Node, parent: AttrDef | None) -> Node:
+        return self.bind_filter(rtype, copy.deepcopy(node), parent)
+
+    def delete(self, rtype: ResourceType, resource_id: str) -> Response:
+        with self.store.transaction():
+            if rtype.name == "User" and self.defects.on("deleted-still-readable"):
+                self._load(rtype, resource_id)
+                return Response(204)
+            if not self.store.delete(rtype.name, resource_id):
+                if self.defects.on("delete-missing-204"):
+                    return Response(204)
+                raise not_found(f"{rtype.name} {resource_id!r} not found")
+            # A deleted user or group is no longer anybody's member.
+            for group in self.store.containing("Group", f'"{resource_id}"'):
+                members = group.get("members", [])
+                kept = [m for m in members if m.get("value") != resource_id]
+                if len(kept) != len(members):
+                    if kept:
+                        group["members"] = kept
+                    else:
+                        group.pop("members", None)
+                    self.store.update("Group", group)
+        return Response(204)
