@@ -1,0 +1,82 @@
+"""Profiles load, resolve extends, and refuse to be used when broken, with one line naming file, key and problem."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scim_conformance.profile import ProfileError, available_profiles, load_profile
+
+
+def test_bundled_profiles_load():
+    names = {p.stem for p in available_profiles()}
+    assert {"entra-id", "entra-id-aadoptscim062020"} <= names
+    for path in available_profiles():
+        load_profile(str(path))
+
+
+def test_flag_profile_inherits_mappings_and_changes_dialect():
+    base, flag = load_profile("entra-id"), load_profile("entra-id-aadoptscim062020")
+    assert flag.chain == ("entra-id-aadoptscim062020", "entra-id")
+    assert flag.user_mappings == base.user_mappings
+    assert (base.dialect.op("replace"), flag.dialect.op("replace")) == ("Replace", "replace")
+    assert (base.dialect.boolean(False), flag.dialect.boolean(False)) == ("False", False)
+    assert base.dialect.remove_members(["u1"]) == [{"op": "Remove", "path": "members", "value": [{"value": "u1"}]}]
+    assert flag.dialect.remove_members(["u1"]) == [{"op": "remove", "path": 'members[value eq "u1"]'}]
+
+
+def test_path_less_fold_keeps_filtered_paths_apart():
+    flag = load_profile("entra-id-aadoptscim062020")
+    ops = flag.dialect.replace_attributes({'emails[type eq "work"].value': "a@x", "name.givenName": "A"})
+    assert ops == [{"op": "replace", "path": 'emails[type eq "work"].value', "value": "a@x"},
+                   {"op": "replace", "value": {"name.givenName": "A"}}]
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("name: broken\ndescription: x\ndialect: [unclosed\n", "not valid YAML"),
+    ("name: broken\ndescription: x\nflavour: vanilla\n", "unknown key ('flavour' was unexpected)"),
+    ("name: broken\ndescription: x\ndialect: {op_case: shouting}\n", "dialect.op_case: 'shouting' is not one of"),
+    ("name: broken\ndescription: x\nresources: {groups: 'no'}\n", "resources.groups: 'no' is not of type 'boolean'"),
+    ("name: broken\ndescription: x\nextends: nowhere\n", "extends: unknown profile 'nowhere'"),
+    ("name: broken\ndescription: x\nextends: entra-id\nmappings:\n  users:\n    add:\n"
+     "      - {target: 'emails[type eq \"home\"].colour', source: mail}\n", "emails has no sub-attribute 'colour'"),
+    ("name: broken\ndescription: x\nextends: entra-id\nmappings:\n  users:\n    add:\n"
+     "      - {target: 'emails[type eq \"home\"].primary', type: boolean, default: 'yes'}\n",
+     "a boolean target needs a boolean default"),
+    ("name: broken\ndescription: x\nextends: entra-id\nmappings:\n  users:\n    remove: [nickName]\n",
+     "'nickName' is not mapped by the parent profile"),
+])
+def test_malformed_profile_is_one_clear_line(tmp_path, text, expected):
+    path = _write(tmp_path, "broken", text)
+    with pytest.raises(ProfileError) as caught:
+        load_profile(str(path))
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(str(path))
+    assert expected in message
+
+
+def test_extends_cycle_is_refused(tmp_path):
+    _write(tmp_path, "left", "name: left\ndescription: x\nextends: right\n")
+    _write(tmp_path, "right", "name: right\ndescription: x\nextends: left\n")
+    with pytest.raises(ProfileError, match=r"a cycle of profiles \(left -> right -> left\)"):
+        load_profile(str(tmp_path / "left.yaml"))
+
+
+def test_cli_malformed_profile_exits_2_before_any_request(tmp_path):
+    path = _write(tmp_path, "broken", "name: broken\ndescription: x\nflavour: vanilla\n")
+    done = subprocess.run([sys.executable, "-m", "scim_conformance.cli", "run", "--profile", str(path),
+                           "--scim-url", "http://127.0.0.1:9/scim/v2"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert "unknown key" in done.stderr and str(path) in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
