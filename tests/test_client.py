@@ -1,4 +1,4 @@
-"""ScimClient over a stubbed transport (`responses`): recording, redaction, pacing rules, refusal to follow redirects."""
+"""ScimClient over a stubbed transport (`responses`): recording, redaction, pacing, no redirects followed."""
 
 from __future__ import annotations
 
