@@ -167,6 +167,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[RUN_KEY] = run
     _CONTROLLER["run"] = run
+    config.addinivalue_line("markers", "requirement(*ids): the requirement ids a conformance check verifies")
     if not hasattr(config, "workerinput"):
         # Every view of the run is written next to the others, named after the profile and the time.
         if not getattr(config.option, "xmlpath", None):
@@ -398,9 +399,16 @@ def _observe(record: CheckRecord, run: Run, report: pytest.TestReport) -> None:
     """Judge every response the check received against the cross-cutting requirements."""
     assert run.client is not None
     problems: dict[str, list[str]] = {}
+    observed: set[str] = set()
     for exchange in run.client.transcript:
         if exchange.status is None:
             continue
+        kind = schemas.expected_kind(exchange.method, exchange.path, exchange.status)
+        for part in (kind or "").split(" of "):
+            if part in SCHEMA_REQUIREMENTS:
+                observed.add(SCHEMA_REQUIREMENTS[part])
+        if exchange.response_body:
+            observed.add(CONTENT_TYPE_REQUIREMENT)
         if exchange.response_body and CONTENT_TYPE_REQUIREMENT in run.applicable:
             media = exchange.content_type.split(";")[0].strip().lower()
             if media != "application/scim+json":
@@ -414,6 +422,7 @@ def _observe(record: CheckRecord, run: Run, report: pytest.TestReport) -> None:
             rid = SCHEMA_REQUIREMENTS.get(violation.message_kind, "RFC-USER-SCHEMA")
             if rid in run.applicable:
                 problems.setdefault(rid, []).append(f"{exchange.method} {exchange.path}: {violation}")
+    record.observed = sorted(observed & run.applicable)
     if not problems:
         return
     record.outcome = "fail"

@@ -41,6 +41,7 @@ class CheckRecord:
     actual: str = ""
     duration_s: float = 0.0
     transcript: list[dict[str, Any]] = field(default_factory=list)
+    observed: list[str] = field(default_factory=list)  # cross-cutting requirements judged on its responses
     cleanup_failures: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -73,6 +74,9 @@ class RunResults:
                     seen[rid].add(check["outcome"])
             for rid in check["failed_requirements"]:
                 seen.setdefault(rid, set()).add("fail")
+            for rid in check.get("observed", []):
+                if rid not in check["failed_requirements"]:
+                    seen.setdefault(rid, set()).add("pass")
         outcomes = {}
         for rid, found in seen.items():
             if "fail" in found:
