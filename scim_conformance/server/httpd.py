@@ -135,8 +135,11 @@ class _Handler(BaseHTTPRequestHandler):
         # Protocol-level failures (bad request line, unknown method) get a SCIM Error body too.
         self.close_connection = True
         response = self.server.service.error(code, message or "bad request")
-        if not hasattr(self, "command") or self.command is None:
+        if not getattr(self, "command", None):
             self.command = "GET"
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            # An unparseable request line leaves the default 0.9 version, which would suppress the headers.
+            self.request_version = "HTTP/1.1"
         self._write(response)
 
 
