@@ -54,19 +54,28 @@ def test_wrong_token_refused(scim):
     expect.status(exchange, "ENTRA-AUTH-WRONG-TOKEN", 401)
 
 
+def _same_answer(requirement_id, plain, variant):
+    """The variant request must be served like the plain one: same status, same kind of body."""
+    if (variant.status, variant.json is None) != (plain.status, plain.json is None):
+        expect.fail(requirement_id, f"the same answer as without the difference ({expect.describe(plain)})",
+                    expect.describe(variant), variant)
+
+
 @requirement("ENTRA-NO-USER-AGENT")
 def test_no_user_agent(scim):
     """Entra's Test Connection has been seen sending no User-Agent header at all."""
-    exchange = scim.get("/Users", params={"filter": f'userName eq "{uuid.uuid4()}"'}, headers={"User-Agent": None})
-    expect.list_response(exchange, "ENTRA-NO-USER-AGENT", total_results=0)
+    params = {"filter": f'userName eq "{uuid.uuid4()}"'}
+    _same_answer("ENTRA-NO-USER-AGENT", scim.get("/Users", params=params),
+                 scim.get("/Users", params=params, headers={"User-Agent": None}))
 
 
 @requirement("ENTRA-UNKNOWN-QUERY-PARAM")
 def test_flag_on_tenant_url(scim, dialect):
     """An admin appends a behaviour flag (aadOptscim062020) to the tenant URL; it may reach the server."""
     flag = dialect.url_flag or "aadOptscim062020"
-    exchange = scim.get("/Users", query=f"{flag}&filter=userName%20eq%20%22{uuid.uuid4()}%22")
-    expect.list_response(exchange, "ENTRA-UNKNOWN-QUERY-PARAM", total_results=0)
+    query = f"filter=userName%20eq%20%22{uuid.uuid4()}%22"
+    _same_answer("ENTRA-UNKNOWN-QUERY-PARAM", scim.get("/Users", query=query),
+                 scim.get("/Users", query=f"{flag}&{query}"))
 
 
 @requirement("ENTRA-REQUEST-CHARSET")

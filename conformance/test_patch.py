@@ -52,8 +52,7 @@ def test_rename_user(scim, users, identities, dialect):
     found = expect.list_response(lookup(scim, "/Users", "userName", new_name), "ENTRA-PATCH-RENAME")
     expect.equal("ENTRA-PATCH-RENAME", "ids found by the new userName", [user["id"]],
                  [r.get("id") for r in found], scim.transcript[-1])
-    expect.list_response(lookup(scim, "/Users", "userName", user["userName"]), "ENTRA-PATCH-RENAME",
-                         total_results=0)
+    expect.no_match(lookup(scim, "/Users", "userName", user["userName"]), "ENTRA-PATCH-RENAME")
 
 
 @requirement("ENTRA-PATCH-ADD-SINGLE")
@@ -89,7 +88,7 @@ def test_enterprise_urn_paths(scim, users, identities, dialect):
     user = users.create(identities.user_body())
     patch(scim, "/Users", user["id"], "ENTRA-PATCH-ENTERPRISE-PATH", dialect,
           dialect.operation("replace", f"{ENTERPRISE_USER}:department", "Research"),
-          dialect.operation("add", f"{ENTERPRISE_USER}:employeeNumber", "E-77001"))
+          dialect.operation("replace", f"{ENTERPRISE_USER}:employeeNumber", "E-77001"))
     stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-ENTERPRISE-PATH")
     extension = get_attribute(stored, ENTERPRISE_USER) or {}
     expect.equal("ENTRA-PATCH-ENTERPRISE-PATH", "enterprise department", "Research",
@@ -160,7 +159,7 @@ def test_many_ops_one_request(scim, users, identities, dialect):
         dialect.operation("replace", 'addresses[type eq "work"].postalCode', "69001"),
         dialect.operation("replace", 'phoneNumbers[type eq "work"].value', "+33 4 00 00 00 00"),
         dialect.operation("replace", f"{ENTERPRISE_USER}:department", "Operations"),
-        dialect.operation("add", f"{ENTERPRISE_USER}:employeeNumber", "E-55555"),
+        dialect.operation("replace", f"{ENTERPRISE_USER}:employeeNumber", "E-55555"),
         dialect.operation("replace", "externalId", f"{user.get('externalId', 'x')}-moved"),
         dialect.operation("replace", "active", dialect.boolean(False)),
     ]

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+from urllib3.util import SKIP_HEADER
 
 from scim_conformance import __version__
 
@@ -263,7 +264,8 @@ class ScimClient:
                 prepared = self.session.prepare_request(request)
                 prepared.url = url  # the query goes out exactly as built, not re-quoted
                 if "User-Agent" not in headers:
-                    prepared.headers.pop("User-Agent", None)
+                    # urllib3 adds its own User-Agent unless told to skip it: the IdP sends none at all.
+                    prepared.headers["User-Agent"] = SKIP_HEADER
                 response = self.session.send(prepared, timeout=timeout, allow_redirects=False, stream=True)
                 raw = self._read_limited(response, started, timeout)
             except TransportError as exc:

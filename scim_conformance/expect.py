@@ -65,6 +65,14 @@ def list_response(exchange: Exchange, requirement: str, total_results: int | Non
     return resources
 
 
+def no_match(exchange: Exchange, requirement: str) -> None:
+    """Nothing found. A 404 counts as nothing found here: the shape of an empty answer is judged elsewhere
+    (ENTRA-CONN-PROBE-EMPTY), so a check about renames or deletes fails only for what it is about."""
+    if exchange.status == 404:
+        return
+    list_response(exchange, requirement, total_results=0)
+
+
 def scim_error(exchange: Exchange, requirement: str, expected_status: int) -> dict[str, Any] | None:
     """An error answer with the expected status (RFC 7644 §3.12); the body's shape is judged by RFC-ERROR-SCHEMA."""
     status(exchange, requirement, expected_status)
