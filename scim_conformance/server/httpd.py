@@ -200,7 +200,7 @@ class ReferenceServer:
         self._httpd = httpd
         httpd.service = ScimService(store, self.defects, self.token, self.base_url)
         # The socket listens from here on; the thread below accepts and hands connections to workers.
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
                                         name="scim-reference-server", daemon=True)
         self._thread.start()
         return self

@@ -1,0 +1,470 @@
+"""Each defect switch changes exactly the behaviour it names: a probe sees the compliant answer on a server
+without the switch and the defective answer on a server with it. Every switch in DEFECTS has a probe."""
+
+from __future__ import annotations
+
+import http.client
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from scim_conformance.server import DEFECTS, ReferenceServer
+
+TOKEN = "defect-token"
+CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+MANAGER = f"{ENTERPRISE}:manager"
+MS_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
+
+
+class Client:
+    def __init__(self, server: ReferenceServer) -> None:
+        self.base = server.base_url
+        self.http = requests.Session()
+        self.http.headers.update({"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/scim+json"})
+
+    def name(self, prefix: str = "u") -> str:
+        return f"{prefix}-{uuid.uuid4().hex[:10]}@example.test"
+
+    def user(self, **extra: Any) -> dict:
+        body = {"userName": self.name(), "active": True, "emails": [{"type": "work", "value": "w@x.test"}], **extra}
+        response = self.http.post(f"{self.base}/Users", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def group(self, members: tuple[str, ...] = (), **extra: Any) -> dict:
+        body = {"displayName": self.name("g"), "members": [{"value": m} for m in members], **extra}
+        response = self.http.post(f"{self.base}/Groups", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def get(self, path: str, **params: Any) -> requests.Response:
+        return self.http.get(f"{self.base}{path}", params=params)
+
+    def post(self, path: str, body: Any, **headers: str) -> requests.Response:
+        return self.http.post(f"{self.base}{path}", json=body, headers=headers)
+
+    def patch(self, path: str, *operations: dict) -> requests.Response:
+        return self.http.patch(f"{self.base}{path}", json={"Operations": list(operations)})
+
+    def count(self, path: str, text: str) -> int | None:
+        response = self.get(path, filter=text)
+        return response.json()["totalResults"] if response.status_code == 200 else response.status_code
+
+
+# --- probes: each returns what a client observes -----------------------------------------------------
+
+
+def status_no_token(c: Client) -> int:
+    return requests.get(f"{c.base}/Users").status_code
+
+
+def no_user_agent(c: Client) -> tuple[int, str]:
+    # http.client, unlike requests/urllib3, adds no User-Agent of its own.
+    url = urlsplit(c.base)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+    try:
+        connection.request("GET", f"{url.path}/Users", headers={"Authorization": f"Bearer {TOKEN}"})
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.headers["Content-Type"].split(";")[0]
+    finally:
+        connection.close()
+
+
+def unknown_param(c: Client) -> int:
+    return c.http.get(f"{c.base}/Users?aadOptscim062020").status_code
+
+
+def content_type(c: Client) -> str:
+    return c.get("/Users").headers["Content-Type"]
+
+
+def charset(c: Client) -> int:
+    return c.post("/Users", {"userName": c.name()}, **{"Content-Type": "application/scim+json; charset=utf-8"}
+                  ).status_code
+
+
+def error_status(c: Client) -> Any:
+    return c.get(f"/Users/{uuid.uuid4()}").json()["status"]
+
+
+def filter_miss(c: Client) -> int:
+    return c.get("/Users", filter=f'userName eq "{uuid.uuid4()}"').status_code
+
+
+def plus_encoding(c: Client) -> int | None:
+    user = c.user()
+    response = c.http.get(f'{c.base}/Users?filter=userName+eq+"{user["userName"]}"')
+    return response.json()["totalResults"] if response.status_code == 200 else response.status_code
+
+
+def username_case(c: Client) -> int | None:
+    user = c.user()
+    return c.count("/Users", f'userName eq "{user["userName"].upper()}"')
+
+
+def displayname_case(c: Client) -> int | None:
+    group = c.group()
+    return c.count("/Groups", f'displayName eq "{group["displayName"].upper()}"')
+
+
+def externalid_filter(c: Client) -> int | None:
+    user = c.user(externalId=uuid.uuid4().hex)
+    return c.count("/Users", f'externalId eq "{user["externalId"]}"')
+
+
+def email_filter(c: Client) -> int | None:
+    user = c.user(emails=[{"type": "work", "value": f"{uuid.uuid4().hex}@x.test"}])
+    return c.count("/Users", f'emails[type eq "work"].value eq "{user["emails"][0]["value"]}"')
+
+
+def filter_ignored(c: Client) -> int | None:
+    c.user()
+    user = c.user()
+    return c.count("/Users", f'userName eq "{user["userName"]}"')
+
+
+def excluded_members(c: Client) -> bool:
+    group = c.group((c.user()["id"],))
+    return "members" in c.get(f"/Groups/{group['id']}", excludedAttributes="members").json()
+
+
+def null_values(c: Client) -> int:
+    return c.post("/Users", {"userName": c.name(), "title": None}).status_code
+
+
+def unlisted_extension(c: Client) -> int:
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": c.name(),
+            "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User": {"badge": "7"}}
+    return c.post("/Users", body).status_code
+
+
+def string_boolean_create(c: Client) -> int:
+    return c.post("/Users", {"userName": c.name(), "active": "True"}).status_code
+
+
+def string_boolean_stored(c: Client) -> Any:
+    user = c.post("/Users", {"userName": c.name(), "active": "False"}).json()
+    return c.get(f"/Users/{user['id']}").json()["active"]
+
+
+def duplicate_user(c: Client) -> int:
+    user = c.user()
+    return c.post("/Users", {"userName": user["userName"]}).status_code
+
+
+def duplicate_group(c: Client) -> int:
+    group = c.group()
+    return c.post("/Groups", {"displayName": group["displayName"]}).status_code
+
+
+def phone(c: Client) -> str:
+    return c.user(phoneNumbers=[{"type": "work", "value": "+1 555-010-0100"}])["phoneNumbers"][0]["value"]
+
+
+def missing_id(c: Client) -> int:
+    return c.get(f"/Users/{uuid.uuid4()}").status_code
+
+
+def active_shown(c: Client) -> bool:
+    user = c.user()
+    return "active" in c.get(f"/Users/{user['id']}").json()
+
+
+def op_case(c: Client) -> int:
+    user = c.user()
+    return c.patch(f"/Users/{user['id']}", {"op": "Replace", "path": "title", "value": "X"}).status_code
+
+
+def patch_stored(c: Client) -> tuple[Any, Any]:
+    user = c.user()
+    answer = c.patch(f"/Users/{user['id']}", {"op": "replace", "path": "title", "value": "X"}).json()
+    return answer.get("title"), c.get(f"/Users/{user['id']}").json().get("title")
+
+
+def rename_index(c: Client) -> tuple[Any, Any]:
+    user = c.user()
+    new_name = c.name("renamed")
+    c.patch(f"/Users/{user['id']}", {"op": "replace", "path": "userName", "value": new_name})
+    return c.count("/Users", f'userName eq "{new_name}"'), c.count("/Users", f'userName eq "{user["userName"]}"')
+
+
+def no_target(c: Client) -> int:
+    user = c.user()
+    return c.patch(f"/Users/{user['id']}", {"op": "replace", "path": 'emails[type eq "home"].value',
+                                            "value": "h@x.test"}).status_code
+
+
+def no_target_keeps_others(c: Client) -> list[str]:
+    user = c.user()
+    answer = c.patch(f"/Users/{user['id']}", {"op": "add", "path": 'emails[type eq "home"].value',
+                                              "value": "h@x.test"}).json()
+    return [e["type"] for e in answer["emails"]]
+
+
+def urn_path(c: Client) -> tuple[Any, bool]:
+    user = c.user()
+    answer = c.patch(f"/Users/{user['id']}", {"op": "add", "path": f"{ENTERPRISE}:employeeNumber", "value": "7"})
+    body = c.get(f"/Users/{user['id']}").json()
+    return answer.status_code, body.get(ENTERPRISE, {}).get("employeeNumber") == "7"
+
+
+def path_case(c: Client) -> list[str]:
+    user = c.user()
+    c.patch(f"/Users/{user['id']}", {"op": "add", "path": 'emails[type eq "other"].Value', "value": "o@x.test"})
+    return [e.get("value") for e in c.get(f"/Users/{user['id']}").json()["emails"]]
+
+
+def pathless_dotted(c: Client) -> tuple[Any, bool]:
+    user = c.user()
+    c.patch(f"/Users/{user['id']}", {"op": "replace", "value": {"name.givenName": "Pat"}})
+    body = c.get(f"/Users/{user['id']}").json()
+    return body.get("name"), "name.givenName" in body
+
+
+def pathless(c: Client) -> int:
+    user = c.user()
+    return c.patch(f"/Users/{user['id']}", {"op": "replace", "value": {"title": "T"}}).status_code
+
+
+def multi_op(c: Client) -> tuple[Any, Any]:
+    user = c.user()
+    c.patch(f"/Users/{user['id']}", {"op": "add", "path": "title", "value": "T"},
+            {"op": "add", "path": "nickName", "value": "N"})
+    body = c.get(f"/Users/{user['id']}").json()
+    return body.get("title"), body.get("nickName")
+
+
+def add_existing(c: Client) -> int:
+    user = c.user(title="Old")
+    return c.patch(f"/Users/{user['id']}", {"op": "add", "path": "title", "value": "New"}).status_code
+
+
+def deactivated(c: Client) -> tuple[int, Any]:
+    user = c.user()
+    c.patch(f"/Users/{user['id']}", {"op": "replace", "path": "active", "value": False})
+    return c.get(f"/Users/{user['id']}").status_code, c.count("/Users", f'userName eq "{user["userName"]}"')
+
+
+def patch_missing(c: Client) -> int:
+    return c.patch(f"/Users/{uuid.uuid4()}", {"op": "replace", "path": "title", "value": "x"}).status_code
+
+
+def empty_replace(c: Client) -> Any:
+    user = c.user(title="Old")
+    c.patch(f"/Users/{user['id']}", {"op": "replace", "path": "title", "value": ""})
+    return c.get(f"/Users/{user['id']}").json().get("title")
+
+
+def null_replace(c: Client) -> int:
+    user = c.user(title="Old")
+    return c.patch(f"/Users/{user['id']}", {"op": "replace", "path": "title", "value": None}).status_code
+
+
+def manager_as(value: Callable[[str], Any], path: str = MANAGER) -> Callable[[Client], int]:
+    def probe(c: Client) -> int:
+        boss, user = c.user(), c.user()
+        return c.patch(f"/Users/{user['id']}", {"op": "add", "path": path, "value": value(boss["id"])}).status_code
+    return probe
+
+
+def manager_emptied(c: Client) -> Any:
+    boss, user = c.user(), c.user()
+    c.patch(f"/Users/{user['id']}", {"op": "add", "path": MANAGER, "value": boss["id"]})
+    c.patch(f"/Users/{user['id']}", {"op": "replace", "path": MANAGER, "value": {"value": ""}})
+    return c.get(f"/Users/{user['id']}").json().get(ENTERPRISE, {}).get("manager")
+
+
+def roles_json(c: Client) -> int:
+    user = c.user()
+    encoded = '{"id":"g","value":"Admin","displayName":"Admin"}'
+    return c.patch(f"/Users/{user['id']}", {"op": "Add", "path": "roles", "value": [{"value": encoded}]}).status_code
+
+
+def roles_string_filter(c: Client) -> int:
+    user = c.user(roles=[{"value": "Reader", "primary": True}])
+    return c.patch(f"/Users/{user['id']}", {"op": "Replace", "path": 'roles[primary eq "True"].value',
+                                            "value": "Writer"}).status_code
+
+
+def roles_kept(c: Client) -> Any:
+    user = c.user(roles=[{"value": "Reader"}])
+    return c.get(f"/Users/{user['id']}").json().get("roles")
+
+
+def password_shown(c: Client) -> bool:
+    user = c.user(password="Secret-123")
+    return "password" in c.get(f"/Users/{user['id']}").json()
+
+
+def deleted_readable(c: Client) -> tuple[int, int]:
+    user = c.user()
+    return c.http.delete(f"{c.base}/Users/{user['id']}").status_code, c.get(f"/Users/{user['id']}").status_code
+
+
+def delete_missing(c: Client) -> int:
+    return c.http.delete(f"{c.base}/Users/{uuid.uuid4()}").status_code
+
+
+def ms_group_schema(c: Client) -> int:
+    return c.post("/Groups", {"schemas": [CORE_GROUP, MS_GROUP], "displayName": c.name("g")}).status_code
+
+
+def member_remove(c: Client) -> tuple[int, int]:
+    u1, u2 = c.user()["id"], c.user()["id"]
+    group = c.group((u1, u2))
+    status = c.patch(f"/Groups/{group['id']}", {"op": "Remove", "path": "members", "value": [{"value": u1}]}
+                     ).status_code
+    return status, len(c.get(f"/Groups/{group['id']}").json()["members"])
+
+
+def member_filter_remove(c: Client) -> int:
+    u1, u2 = c.user()["id"], c.user()["id"]
+    group = c.group((u1, u2))
+    c.patch(f"/Groups/{group['id']}", {"op": "remove", "path": f'members[value eq "{u1}"]'})
+    return len(c.get(f"/Groups/{group['id']}").json()["members"])
+
+
+def member_add(c: Client) -> int:
+    group = c.group()
+    value = [{"value": c.user()["id"]}, {"value": c.user()["id"]}]
+    c.patch(f"/Groups/{group['id']}", {"op": "Add", "path": "members", "value": value})
+    return len(c.get(f"/Groups/{group['id']}").json()["members"])
+
+
+def member_add_again(c: Client) -> int:
+    user = c.user()["id"]
+    group = c.group((user,))
+    return c.patch(f"/Groups/{group['id']}", {"op": "Add", "path": "members", "value": [{"value": user}]}
+                   ).status_code
+
+
+def canonical_values(c: Client) -> bool:
+    return "canonicalValues" in c.get("/Schemas").text
+
+
+def start_index(c: Client) -> int:
+    for _ in range(3):
+        c.user()
+    return c.get("/Users", startIndex=2, count=1).json()["startIndex"]
+
+
+def total_results(c: Client) -> bool:
+    for _ in range(3):
+        c.user()
+    page = c.get("/Users", count=1).json()
+    return page["totalResults"] > 1
+
+
+def slow(c: Client) -> bool:
+    began = time.monotonic()
+    c.get("/ServiceProviderConfig")
+    return time.monotonic() - began >= 1.9
+
+
+# defect → (probe, what a compliant server shows, what the defective server shows)
+PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
+    "no-auth": (status_no_token, 401, 200),
+    "auth-403": (status_no_token, 401, 403),
+    "require-user-agent": (no_user_agent, (200, "application/scim+json"), (403, "text/html")),
+    "reject-unknown-query-param": (unknown_param, 200, 400),
+    "content-type-json": (content_type, "application/scim+json", "application/json"),
+    "reject-charset": (charset, 201, 415),
+    "error-status-int": (error_status, "404", 404),
+    "slow-responses": (slow, False, True),
+    "filter-miss-404": (filter_miss, 200, 404),
+    "filter-plus-literal": (plus_encoding, 1, 400),
+    "username-case-sensitive": (username_case, 1, 0),
+    "displayname-case-sensitive": (displayname_case, 1, 0),
+    "filter-externalid-unsupported": (externalid_filter, 1, 400),
+    "filter-email-unsupported": (email_filter, 1, 400),
+    "filter-ignored": (filter_ignored, 1, 2),
+    "filter-string-boolean-rejected": (roles_string_filter, 200, 400),
+    "excluded-attributes-ignored": (excluded_members, False, True),
+    "deactivated-hidden": (deactivated, (200, 1), (404, 0)),
+    "paging-ignores-startindex": (start_index, 2, 1),
+    "paging-wrong-total": (total_results, True, False),
+    "reject-null-values": (null_values, 201, 400),
+    "reject-unlisted-extension": (unlisted_extension, 201, 400),
+    "reject-string-booleans": (string_boolean_create, 201, 400),
+    "store-string-booleans": (string_boolean_stored, False, "False"),
+    "duplicate-username-allowed": (duplicate_user, 409, 201),
+    "duplicate-group-allowed": (duplicate_group, 409, 201),
+    "reformat-phone": (phone, "+1 555-010-0100", "+15550100100"),
+    "reject-ms-group-schema": (ms_group_schema, 201, 400),
+    "roles-json-string-rejected": (roles_json, 200, 400),
+    "roles-ignored": (roles_kept, [{"value": "Reader"}], None),
+    "drop-active": (active_shown, True, False),
+    "password-echoed": (password_shown, False, True),
+    "schemas-no-canonical-values": (canonical_values, True, False),
+    "missing-id-400": (missing_id, 404, 400),
+    "deleted-still-readable": (deleted_readable, (204, 404), (204, 200)),
+    "delete-missing-204": (delete_missing, 404, 204),
+    "op-case-sensitive": (op_case, 200, 400),
+    "patch-not-applied": (patch_stored, ("X", "X"), ("X", None)),
+    "rename-stale-index": (rename_index, (1, 0), (0, 1)),
+    "patch-no-target-400": (no_target, 200, 400),
+    "filtered-add-replaces-list": (no_target_keeps_others, ["work", "home"], ["home"]),
+    "urn-path-literal": (urn_path, (200, True), (200, False)),
+    "path-case-sensitive": (path_case, ["w@x.test", "o@x.test"], ["w@x.test"]),
+    "pathless-dotted-literal": (pathless_dotted, ({"givenName": "Pat"}, False), (None, True)),
+    "pathless-replace-rejected": (pathless, 200, 400),
+    "multi-op-first-only": (multi_op, ("T", "N"), ("T", None)),
+    "add-existing-400": (add_existing, 200, 400),
+    "patch-missing-id-500": (patch_missing, 404, 500),
+    "empty-replace-ignored": (empty_replace, None, "Old"),
+    "null-replace-rejected": (null_replace, 200, 400),
+    "manager-string-rejected": (manager_as(lambda boss: boss), 200, 400),
+    "manager-object-rejected": (manager_as(lambda boss: {"value": boss}), 200, 400),
+    "manager-legacy-500": (manager_as(lambda boss: [{"$ref": f"x/Users/{boss}", "value": boss}], "manager"), 200, 500),
+    "manager-empty-kept": (manager_emptied, None, {"value": ""}),
+    "member-remove-value-list-rejected": (member_remove, (200, 1), (400, 2)),
+    "member-remove-all": (member_remove, (200, 1), (200, 0)),
+    "member-filter-remove-ignored": (member_filter_remove, 1, 2),
+    "member-add-first-only": (member_add, 2, 1),
+    "member-add-duplicate-500": (member_add_again, 200, 500),
+}
+
+
+def test_every_defect_has_a_probe() -> None:
+    assert set(PROBES) == set(DEFECTS)
+
+
+@pytest.fixture(scope="module")
+def compliant() -> Iterator[ReferenceServer]:
+    with ReferenceServer(token=TOKEN) as server:
+        yield server
+
+
+@pytest.mark.parametrize("defect", sorted(PROBES))
+def test_defect_changes_its_behaviour(compliant: ReferenceServer, defect: str) -> None:
+    probe, good, bad = PROBES[defect]
+    assert probe(Client(compliant)) == good
+    with ReferenceServer(token=TOKEN, defects=(defect,)) as server:
+        assert probe(Client(server)) == bad
+
+
+def test_defects_combine() -> None:
+    with ReferenceServer(token=TOKEN, defects=("filter-miss-404", "error-status-int", "content-type-json")) as srv:
+        response = Client(srv).get("/Users", filter='userName eq "nobody"')
+        assert response.status_code == 404
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.json()["status"] == 404
+
+
+def test_a_defect_leaves_the_rest_of_the_cycle_alone() -> None:
+    """A filter defect must not disturb create, read, PATCH and delete."""
+    with ReferenceServer(token=TOKEN, defects=("filter-miss-404",)) as srv:
+        c = Client(srv)
+        user = c.user()
+        assert c.get(f"/Users/{user['id']}").status_code == 200
+        assert c.patch(f"/Users/{user['id']}", {"op": "Replace", "path": "active", "value": "False"}
+                       ).json()["active"] is False
+        assert c.count("/Users", f'userName eq "{user["userName"]}"') == 1
+        assert c.http.delete(f"{c.base}/Users/{user['id']}").status_code == 204
