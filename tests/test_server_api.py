@@ -575,3 +575,18 @@ def test_generated_token_and_base_url() -> None:
         assert ok.status_code == 200
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{server.port}/scim/v2/Users", timeout=2)
+
+
+def test_schema_urn_keys_in_any_case_and_core_urn_object(http: requests.Session, srv: ReferenceServer) -> None:
+    name = unique()
+    body = {CORE_USER: {"userName": name, "title": "T"}, ENTERPRISE.lower(): {"department": "D"}}
+    user = http.post(f"{srv.base_url}/Users", json=body).json()
+    assert (user["userName"], user["title"]) == (name, "T")
+    assert user[ENTERPRISE] == {"department": "D"}
+    assert CORE_USER not in user
+
+
+def test_deeper_paths_under_a_resource_are_404(http: requests.Session, srv: ReferenceServer) -> None:
+    user = create_user(http, srv)
+    assert_error(http.get(f"{srv.base_url}/Users/{user['id']}/extra"), 404)
+    assert_error(http.patch(f"{srv.base_url}/Users/{user['id']}/extra", json={}), 404)

@@ -26,7 +26,7 @@ def is_schema_urn(key: str) -> bool:
     if not key.lower().startswith("urn:"):
         return False
     parts = key.split(":")
-    return len(parts) >= 3 and parts[-1] in ("User", "Group") and parts[-2].replace(".", "").isdigit()
+    return len(parts) >= 3 and parts[-1].lower() in ("user", "group") and parts[-2].replace(".", "").isdigit()
 
 
 def contains_null(value: Any) -> bool:
@@ -60,7 +60,12 @@ class Cleaner:
         if not isinstance(body, dict):
             raise ScimError(400, "a resource must be a JSON object", "invalidSyntax")
         out: dict[str, Any] = {}
-        for key, value in body.items():
+        items = list(body.items())
+        core = next((v for k, v in items if k.lower() == self.rtype.core.id.lower()), None)
+        if isinstance(core, dict):
+            # Attributes may also come URN-qualified under the core schema's own key.
+            items = [(k, v) for k, v in items if k.lower() != self.rtype.core.id.lower()] + list(core.items())
+        for key, value in items:
             if key.lower() in SERVER_OWNED:
                 continue
             if is_schema_urn(key):

@@ -144,7 +144,9 @@ class ScimService:
         endpoint, rest = segments[2].lower(), segments[3:]
         params = self._query(request.query)
         method = request.method
-        if endpoint in _ENDPOINTS and len(rest) <= 1:
+        if endpoint in _ENDPOINTS and len(rest) > 1:
+            raise not_found(f"no SCIM endpoint at {request.path}")
+        if endpoint in _ENDPOINTS:
             rtype = RESOURCE_TYPES[_ENDPOINTS[endpoint]]
             if not rest:
                 if method == "GET":
