@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -564,17 +566,24 @@ def test_defect_names_are_validated() -> None:
     assert all(isinstance(text, str) and text for text in DEFECTS.values())
 
 
-def test_generated_token_and_base_url() -> None:
+def test_generated_token_base_url_and_clean_stop() -> None:
     server = ReferenceServer()
     assert len(server.token) >= 20
     with pytest.raises(RuntimeError):
         _ = server.base_url
+    before = set(threading.enumerate())
+    keep_alive = requests.Session()
     with server:
         assert server.base_url == f"http://127.0.0.1:{server.port}/scim/v2"
-        ok = requests.get(f"{server.base_url}/Users", headers={"Authorization": f"Bearer {server.token}"})
+        ok = keep_alive.get(f"{server.base_url}/Users", headers={"Authorization": f"Bearer {server.token}"})
         assert ok.status_code == 200
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{server.port}/scim/v2/Users", timeout=2)
+    # Idle keep-alive workers are ended with the server instead of lingering on a closed database.
+    deadline = time.monotonic() + 2
+    while set(threading.enumerate()) - before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not set(threading.enumerate()) - before
 
 
 def test_schema_urn_keys_in_any_case_and_core_urn_object(http: requests.Session, srv: ReferenceServer) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -32,6 +34,16 @@ class _Handler(BaseHTTPRequestHandler):
     # Idle keep-alive connections give their thread back after this many seconds.
     timeout = 30
     server: _HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, open_=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, open_=False)
 
     def version_string(self) -> str:
         return self.server_version
@@ -149,6 +161,26 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
     service: ScimService
 
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def track(self, connection: socket.socket, *, open_: bool) -> None:
+        with self._connections_lock:
+            if open_:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        """End idle keep-alive connections, so that no worker outlives the server (or its database)."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
 
 class ReferenceServer:
     """The bundled SCIM 2.0 server, on real HTTP with SQLite storage, optionally with defects switched on.
@@ -211,6 +243,7 @@ class ReferenceServer:
             return
         httpd.shutdown()
         httpd.server_close()
+        httpd.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
         if self.store is not None:
