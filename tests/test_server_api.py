@@ -599,3 +599,19 @@ def test_deeper_paths_under_a_resource_are_404(http: requests.Session, srv: Refe
     user = create_user(http, srv)
     assert_error(http.get(f"{srv.base_url}/Users/{user['id']}/extra"), 404)
     assert_error(http.patch(f"{srv.base_url}/Users/{user['id']}/extra", json={}), 404)
+
+
+def test_users_show_their_groups_read_only(http: requests.Session, srv: ReferenceServer) -> None:
+    user = create_user(http, srv)
+    group = http.post(f"{srv.base_url}/Groups", json={"displayName": unique("g"),
+                                                      "members": [{"value": user["id"]}]}).json()
+    shown = http.get(f"{srv.base_url}/Users/{user['id']}").json()
+    assert shown["groups"] == [{"value": group["id"], "$ref": f"{srv.base_url}/Groups/{group['id']}",
+                                "display": group["displayName"], "type": "direct"}]
+    # A client cannot write groups on the user; membership is changed on the group.
+    replaced = http.put(f"{srv.base_url}/Users/{user['id']}", json={"userName": user["userName"], "groups": []})
+    assert [g["value"] for g in replaced.json()["groups"]] == [group["id"]]
+    assert "groups" not in http.get(f"{srv.base_url}/Users/{user['id']}",
+                                    params={"excludedAttributes": "groups"}).json()
+    http.delete(f"{srv.base_url}/Groups/{group['id']}")
+    assert "groups" not in http.get(f"{srv.base_url}/Users/{user['id']}").json()

@@ -342,6 +342,10 @@ class ScimService:
     def output(self, rtype: ResourceType, doc: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
         out = dict(doc)
         if rtype.name == "User":
+            groups = self._groups_of(doc["id"])
+            if groups:
+                # groups is read-only and derived: membership lives on the Group, so it is computed here.
+                out = {**{k: v for k, v in out.items() if k != "meta"}, "groups": groups, "meta": out["meta"]}
             if not self.defects.on("password-echoed"):
                 out.pop("password", None)
             if self.defects.on("drop-active"):
@@ -355,6 +359,14 @@ class ScimService:
             params.get("excludedattributes"),
             keep_members=self.defects.on("excluded-attributes-ignored"),
         )
+
+    def _groups_of(self, user_id: str) -> list[dict[str, Any]]:
+        return [
+            {"value": group["id"], "$ref": group["meta"]["location"], "display": group.get("displayName"),
+             "type": "direct"}
+            for group in self.store.containing("Group", f'"{user_id}"')
+            if any(m.get("value") == user_id for m in group.get("members", []))
+        ]
 
     def _int_param(self, params: dict[str, str], name: str, default: int) -> int:
         raw = params.get(name.lower())
@@ -406,8 +418,11 @@ class ScimService:
 
     # --- writing --------------------------------------------------------------------------------------
 
-    def _complete(self, rtype: ResourceType, content: dict[str, Any]) -> None:
+    def _complete(
+        self, rtype: ResourceType, content: dict[str, Any], previous: dict[str, Any] | None = None
+    ) -> None:
         """Fill in the server-side parts of references: $ref, member type and display names."""
+        known = {m.get("value") for m in (previous or {}).get("members", [])}
         if rtype.name == "User":
             manager = content.get(ENTERPRISE_USER, {}).get("manager")
             if isinstance(manager, dict) and manager.get("value"):
@@ -417,6 +432,8 @@ class ScimService:
                     manager["displayName"] = boss["displayName"]
             return
         for member in content.get("members", []):
+            if member["value"] in known and "type" in member and "$ref" in member:
+                continue  # checked when it was added, and deletions remove stale members
             kind = self.store.type_of(member["value"])
             if kind is None:
                 raise invalid_value(f"member {member['value']!r} does not exist")
@@ -500,7 +517,7 @@ class ScimService:
             patcher = Patcher(rtype, self.defects, lambda node, parent: self._bind_path_filter(rtype, node, parent))
             patched = patcher.apply(content, body)
             content = Cleaner(rtype, self.defects).clean(patched, keep_unknown=True)
-            self._complete(rtype, content)
+            self._complete(rtype, content, previous)
             renamed = rtype.name == "User" and str(content.get("userName")).lower() != str(
                 previous.get("userName")
             ).lower()
