@@ -216,6 +216,9 @@ def test_filter_lookups_entra_makes(http: requests.Session, srv: ReferenceServer
         f'userName eq "{name.upper()}"',
         f'externalId eq "{user["externalId"]}"',
         f'emails[type eq "work"].value eq "{email}"',
+        f'emails[type eq "work"].value eq "{email.upper()}"',
+        f'emails.value eq "{email}" and displayName eq "pat lee"',
+        f'name.familyName eq "LEE" and userName eq "{name}"',
         f'id eq "{user["id"]}" and active eq true',
     ):
         listed = http.get(f"{srv.base_url}/Users", params={"filter": text}).json()

@@ -319,10 +319,24 @@ class ScimService:
             return self._narrowing(rtype, node.left) or self._narrowing(rtype, node.right)
         return None
 
+    def _substring_hint(self, node: Node) -> str | None:
+        """Text every match's stored JSON must contain, from an ``eq`` on a string that every match satisfies
+        (e.g. the value in Entra's ``emails[type eq "work"].value eq "x"``). SQLite's LIKE ignores ASCII case,
+        so the hint is only used for ASCII values, where it is a safe superset for either caseExact."""
+        if isinstance(node, And):
+            return self._substring_hint(node.left) or self._substring_hint(node.right)
+        if isinstance(node, ValuePath):
+            return self._substring_hint(node.then) if node.then else self._substring_hint(node.filter)
+        if isinstance(node, Compare) and node.op == "eq" and isinstance(node.value, str) and node.value.isascii():
+            encoded = json.dumps(node.value)[1:-1]
+            return encoded if len(encoded) >= 3 else None
+        return None
+
     def search(self, rtype: ResourceType, node: Node) -> list[dict[str, Any]]:
         narrow = self._narrowing(rtype, node)
         if narrow is None:
-            candidates = self.store.scan(rtype.name)
+            hint = self._substring_hint(node)
+            candidates = self.store.scan(rtype.name) if hint is None else self.store.containing(rtype.name, hint)
             found = [doc for doc in candidates if matches(node, doc, rtype.core.id)]
         else:
             candidates = self.store.find(rtype.name, narrow.path.attr, narrow.value)
