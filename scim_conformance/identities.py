@@ -44,7 +44,8 @@ class IdentityFactory:
         local = f"{self.prefix}-{n}.{_ascii(given)}.{_ascii(surname)}".lower()
         return {
             "userPrincipalName": f"{local}@{DOMAIN}",
-            "mail": f"{local}@{DOMAIN}",
+            # mail differs from the UPN, so a report shows which of the two a mapping took.
+            "mail": f"{local.replace('.', '_', 1)}@mail.{DOMAIN}",
             "mailNickname": f"{self.prefix}-{n}-{self.faker.hexify('^^^^^^^^')}",
             "objectId": self.faker.uuid4(),
             "givenName": given,

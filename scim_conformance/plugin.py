@@ -221,10 +221,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     try:
         preflight(run.client)
     except PreflightError as exc:
+        # No check runs; the reports are still written, and the run ends with exit code 3 and one line.
         run.preflight_error = str(exc)
         run.results.meta["preflight"] = str(exc)
-        _write_results(run)
-        pytest.exit(f"preflight: {exc}", returncode=EXIT_UNUSABLE)
+        return
     run.journal = Journal(run.report_dir / f"{run.stem}.journal.jsonl", run.base_url, run.prefix)
     run.identities = IdentityFactory(run.profile, run.prefix, run.seed)
 
@@ -232,6 +232,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     run = _run(config)
     if run is None:
+        return
+    if run.preflight_error:
+        config.hook.pytest_deselected(items=list(items))
+        items[:] = []
         return
     wanted = set(config.getoption("requirement"))
     unknown = wanted - set(run.registry.requirements)
@@ -459,8 +463,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = _run(session.config)
     if run is None or hasattr(session.config, "workerinput") or session.config.option.collectonly:
         return
-    if run.preflight_error:
-        return
     if run.client is not None:
         run.results.meta["requests"] = run.client.run_requests
         run.results.meta["transport_findings"] = list(run.client.findings)
@@ -470,7 +472,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return
     _write_results(run)
-    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+    if run.preflight_error:
+        session.exitstatus = EXIT_UNUSABLE
+    elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
         session.exitstatus = EXIT_USAGE
     else:
         session.exitstatus = run.results.exit_code()
@@ -498,6 +502,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     verdict = document["verdict"]
     terminalreporter.section("scim-conformance")
+    if run.preflight_error:
+        terminalreporter.write_line(f"preflight: {run.preflight_error}", red=True, bold=True)
+        return
     for rid in verdict["failing"]:
         requirement = run.registry[rid]
         terminalreporter.write_line(f"FAIL  {rid} ({run.results.severity(rid)}) {requirement.text}")

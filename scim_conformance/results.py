@@ -106,7 +106,9 @@ class RunResults:
         errors = sorted(r for r, o in outcomes.items() if o == "error")
         verified = sum(1 for o in outcomes.values() if o in ("pass", "fail", "deviation"))
         label = self.profile.verdict_label
-        if verified == 0:
+        if self.meta.get("preflight"):
+            ready, summary = None, f"{label}: no verdict — stopped at preflight"
+        elif verified == 0:
             ready, summary = None, f"{label}: no verdict — no requirement could be verified"
         elif failing:
             what = f"{len(failing_must)} MUST requirement{'s' if len(failing_must) != 1 else ''} fail" \

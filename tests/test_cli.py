@@ -1,0 +1,126 @@
+"""The command line as a user meets it: help, profiles, and one clear line with a documented exit code for bad targets."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from scim_conformance.server import ReferenceServer
+
+CLI = [sys.executable, "-m", "scim_conformance.cli"]
+
+
+def _cli(*args: str, token: str | None = None, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.pop("SCIM_TOKEN", None)
+    if token is not None:
+        env["SCIM_TOKEN"] = token
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _no_traceback(done: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_help_names_the_commands_and_exit_codes():
+    done = _cli("--help")
+    assert done.returncode == 0
+    for word in ("run", "profiles", "serve", "cleanup", "Exit codes"):
+        assert word in done.stdout
+
+
+def test_profiles_lists_one_line_each():
+    done = _cli("profiles")
+    assert done.returncode == 0
+    lines = done.stdout.strip().splitlines()
+    assert {line.split()[0] for line in lines} >= {"entra-id", "entra-id-aadoptscim062020", "example-saas-tenant"}
+
+
+def test_profiles_show_resolves_extends():
+    done = _cli("profiles", "--show", "example-saas-tenant")
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert "extends_chain:\n- entra-id" in text
+    assert "groups: false" in text
+    assert 'target: emails[type eq "home"].primary' in text
+    assert "source: userPrincipalName" in text and "source: mail\n" not in text
+
+
+def _preflight_line(done: subprocess.CompletedProcess) -> str:
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if "preflight:" in line]
+    assert len(lines) == 1, done.stdout + done.stderr
+    return lines[0]
+
+
+def test_unreachable_url_is_one_line_exit_3(tmp_path):
+    url = f"http://127.0.0.1:{_free_port()}/scim/v2"
+    done = _cli("run", "--scim-url", url, "--report-dir", str(tmp_path), token="t0ken-unreachable", cwd=tmp_path)
+    assert done.returncode == 3
+    assert f"cannot reach {url}: connection refused" in _preflight_line(done)
+    _no_traceback(done)
+
+
+class _HtmlHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        body = b"<html><body>Welcome to our marketing site</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_html_instead_of_json_is_one_line_exit_3(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HtmlHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        done = _cli("run", "--scim-url", url, "--report-dir", str(tmp_path), token="t0ken-html", cwd=tmp_path)
+    finally:
+        server.shutdown()
+    assert done.returncode == 3
+    assert "is not a SCIM endpoint: GET /Users answered 200 text/html, not JSON" in _preflight_line(done)
+    _no_traceback(done)
+
+
+def test_wrong_token_is_one_line_exit_3(tmp_path):
+    with ReferenceServer(token="the-right-token-123") as server:
+        done = _cli("run", "--scim-url", server.base_url, "--report-dir", str(tmp_path), token="a-wrong-token-456",
+                    cwd=tmp_path)
+    assert done.returncode == 3
+    line = _preflight_line(done)
+    assert "refused the bearer token (401 to GET /Users)" in line
+    assert "a-wrong-token-456" not in done.stdout + done.stderr
+    _no_traceback(done)
+
+
+def test_missing_token_is_a_usage_error(tmp_path):
+    done = _cli("run", "--scim-url", "http://127.0.0.1:9/scim/v2", "--report-dir", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "no bearer token: set $SCIM_TOKEN" in done.stdout + done.stderr
+    _no_traceback(done)
+
+
+@pytest.mark.parametrize("profile", ["entra-id"])
+def test_main_job_against_bundled_server_writes_all_reports(tmp_path, profile):
+    done = _cli("run", "--profile", profile, "--report-dir", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "Entra-ready: yes" in done.stdout
+    for suffix in (".json", ".junit.xml", ".html"):
+        assert list(tmp_path.glob(f"{profile}-*{suffix}")), suffix
