@@ -74,7 +74,7 @@ def test_unreachable_url_is_one_line_exit_3(tmp_path):
 
 
 class _HtmlHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         body = b"<html><body>Welcome to our marketing site</body></html>"
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
