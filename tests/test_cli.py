@@ -1,4 +1,4 @@
-"""The command line as a user meets it: help, profiles, and one clear line with a documented exit code for bad targets."""
+"""The command line as a user meets it: help, profiles, one clear line and a documented exit code for bad targets."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from scim_conformance.server import ReferenceServer
 CLI = [sys.executable, "-m", "scim_conformance.cli"]
 
 
-def _cli(*args: str, token: str | None = None, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def _cli(*args: str, token: str | None = None, cwd: Path | None = None,
+         timeout: float = 120) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.pop("SCIM_TOKEN", None)
     if token is not None:
