@@ -36,6 +36,10 @@ def _member_ids(value: Any) -> set[str]:
     return ids
 
 
+def _hashable_in(value: Any, ids: set[str]) -> bool:
+    return isinstance(value, str) and value in ids
+
+
 class Patcher:
     def __init__(self, rtype: ResourceType, defects: Defects, bind_filter: FilterBinder) -> None:
         self.rtype = rtype
@@ -213,13 +217,15 @@ class Patcher:
     def _dedupe(self, name: str, items: list[Any]) -> list[Any]:
         if name != "members":
             return items
-        seen: set[Any] = set()
+        seen: set[str] = set()
         out = []
         for item in items:
             ref = get_ci(item, "value") if isinstance(item, dict) else None
-            if ref in seen:
-                continue
-            seen.add(ref)
+            if isinstance(ref, str):
+                # Anything without a string id is left for cleaning to reject.
+                if ref in seen:
+                    continue
+                seen.add(ref)
             out.append(item)
         return out
 
@@ -259,7 +265,7 @@ class Patcher:
         kept = [
             item
             for item in current
-            if not ((isinstance(item, dict) and item.get("value") in ids) or item in _as_list(value))
+            if not ((isinstance(item, dict) and _hashable_in(item.get("value"), ids)) or item in _as_list(value))
         ]
         container[name] = kept
 
