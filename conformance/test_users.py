@@ -63,7 +63,7 @@ def test_create_duplicate(users, identities):
     users.create(body)
     duplicate = copy.deepcopy(body)
     duplicate["externalId"] = f"{body.get('externalId', 'x')}-again"
-    exchange = users.post(duplicate)
+    exchange = users.post(users.like_last(duplicate))
     expect.scim_error(exchange, "ENTRA-USER-DUPLICATE", 409)
 
 

@@ -1,0 +1,59 @@
+"""Against real third-party software: scim2-server (PyPI) gets exactly the findings we expect."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.suite_runner import run_suite
+
+EXPECTED = yaml.safe_load((Path(__file__).parent / "expected" / "scim2-server.yaml").read_text(encoding="utf-8"))
+TOKEN = "peer-token-2c8e51a0"
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def scim2_server():
+    executable = BIN / "scim2-server"
+    if not executable.exists():
+        executable = Path(shutil.which("scim2-server") or "scim2-server")
+    port = _free_port()
+    process = subprocess.Popen([str(executable), "--hostname", "127.0.0.1", "--port", str(port),
+                                "--bearer-token", TOKEN], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("scim2-server did not start listening within 30 s")
+    yield f"http://127.0.0.1:{port}/v2"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("profile", sorted(EXPECTED["profiles"]))
+def test_scim2_server_expected_findings(tmp_path, scim2_server, profile):
+    run = run_suite(profile, tmp_path, base_url=scim2_server, token=TOKEN)
+    expected = set(EXPECTED["profiles"][profile])
+    observed = run.failing
+    assert observed == expected, (
+        f"new findings: {sorted(observed - expected)}; expected but no longer happening: {sorted(expected - observed)}")
+    assert run.outcomes("error") == set(), run.stdout[-2000:]
+    assert run.returncode == 1  # scim2-server is not Entra-ready: MUST requirements fail
