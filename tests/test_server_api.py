@@ -286,6 +286,14 @@ def test_filtered_paging(http: requests.Session, srv: ReferenceServer) -> None:
     assert [r["userName"] for r in page["Resources"]] == [f"{marker}-5@x.test", f"{marker}-6@x.test"]
 
 
+def test_out_of_range_paging_parameters_are_clamped(http: requests.Session, srv: ReferenceServer) -> None:
+    huge = http.get(f"{srv.base_url}/Users", params={"startIndex": "9" * 30, "count": "9" * 30}).json()
+    assert huge["Resources"] == [] and huge["startIndex"] == 2**31
+    low = http.get(f"{srv.base_url}/Users", params={"startIndex": "-5", "count": "-1"}).json()
+    assert (low["startIndex"], low["itemsPerPage"], low["Resources"]) == (1, 0, [])
+    assert low["totalResults"] == huge["totalResults"] > 0
+
+
 @pytest.mark.parametrize("params", [{"startIndex": "x"}, {"count": "many"}])
 def test_non_integer_paging_parameters_are_400(http: requests.Session, srv: ReferenceServer, params: dict) -> None:
     assert_error(http.get(f"{srv.base_url}/Users", params=params), 400, "invalidValue")

@@ -392,7 +392,8 @@ class ScimService:
             raise invalid_value(f"{name} must be an integer, not {raw!r}") from None
 
     def list_resources(self, rtype: ResourceType, params: dict[str, str]) -> Response:
-        start = max(1, self._int_param(params, "startIndex", 1))
+        # Clamped: SQLite integers are 64-bit, and nobody has 2**31 resources to page through.
+        start = min(max(1, self._int_param(params, "startIndex", 1)), 2**31)
         count = min(MAX_RESULTS, max(0, self._int_param(params, "count", DEFAULT_COUNT)))
         if self.defects.on("paging-ignores-startindex"):
             start = 1
