@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from scim_conformance import schemas
 from scim_conformance.client import ScimClient, TransportError
 from scim_conformance.expect import RequirementFailure
 from scim_conformance.identities import IdentityFactory
-from scim_conformance.journal import Journal
+from scim_conformance.journal import Journal, leftovers
 from scim_conformance.paths import checks_dir
 from scim_conformance.preflight import EXIT_UNUSABLE, PreflightError, preflight
 from scim_conformance.profile import Profile, ProfileError, load_profile
@@ -227,6 +229,35 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     run.journal = Journal(run.report_dir / f"{run.stem}.journal.jsonl", run.base_url, run.prefix)
     run.identities = IdentityFactory(run.profile, run.prefix, run.seed)
+    _cleanup_on_sigterm()
+
+
+def _cleanup_on_sigterm() -> None:
+    """SIGTERM ends the run like Ctrl-C, so pytest tears the fixtures down and deletes what the run created."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _sweep(run: Run) -> None:
+    """Last line of defence: delete anything the journal says this run created and did not remove."""
+    if run.client is None or run.journal is None or run.journal.path is None or not run.journal.path.exists():
+        return
+    _url, _prefix, left = leftovers(run.journal.path)
+    for endpoint, resource_id, _name in left:
+        try:
+            exchange = run.client.delete(f"{endpoint}/{resource_id}")
+        except TransportError as exc:
+            run.cleanup_failures.append(f"DELETE {endpoint}/{resource_id}: {exc}")
+            continue
+        if exchange.status in (200, 204, 404):
+            run.journal.removed(endpoint, resource_id)
+        else:
+            run.cleanup_failures.append(f"DELETE {endpoint}/{resource_id} answered {exchange.status}")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -463,6 +494,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = _run(session.config)
     if run is None or hasattr(session.config, "workerinput") or session.config.option.collectonly:
         return
+    _sweep(run)
     if run.client is not None:
         run.results.meta["requests"] = run.client.run_requests
         run.results.meta["transport_findings"] = list(run.client.findings)
