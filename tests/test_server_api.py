@@ -438,6 +438,12 @@ def test_request_without_user_agent_is_served(srv: ReferenceServer) -> None:
     assert answer.startswith(b"HTTP/1.1 200")
 
 
+def test_absolute_form_request_target(srv: ReferenceServer) -> None:
+    answer = raw_exchange(srv, f"GET http://proxy.example/scim/v2/Users?count=1 HTTP/1.1\r\nHost: x\r\n"
+                               f"Authorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 200")
+
+
 def test_keep_alive_serves_several_requests_on_one_connection(srv: ReferenceServer) -> None:
     request = f"GET /scim/v2/ServiceProviderConfig HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
     with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as sock:

@@ -96,7 +96,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         service = self.server.service
-        path, _, query = self.path.partition("?")
+        target = self.path
+        if target.lower().startswith(("http://", "https://")):
+            # Absolute-form request targets (sent through some proxies) carry scheme and host first.
+            target = "/" + target.split("/", 3)[3] if target.count("/") >= 3 else "/"
+        path, _, query = target.partition("?")
         try:
             body = self._read_body()
         except _BodyTooLarge:
