@@ -1,9 +1,139 @@
-"""Views of a run's result document: HTML (pytest-html), JUnit properties, terminal."""
+"""Views of a run beside the JSON result document: the HTML page (pytest-html) and the JUnit XML file.
+
+Two kinds of data feed them, at two moments:
+  - a check's record (outcome, failed requirements, expected/actual, redacted transcript) is complete on its
+    *teardown* report (`report.scim_check`); the row of that check is built from it;
+  - the result document (verdict, per-requirement outcomes) exists only once the plugin's tryfirst
+    `pytest_sessionfinish` has run; pytest-html asks for its summary after that, so the verdict and the
+    compliance matrix are built from the document itself.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+
+from scim_conformance.report import html, junit
+
+SEVERITY_RANK = {"MUST": 0, "SHOULD": 1, "MAY": 2}
+
+
+class ReportViews:
+    """Hooks shared by the HTML and JUnit views of one conformance run."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.records: dict[str, dict[str, Any]] = {}  # nodeid -> the check's record, from its teardown report
+
+    # --- helpers -----------------------------------------------------------------------------------------------
+    def _run(self) -> Any:
+        from scim_conformance.plugin import RUN_KEY
+
+        return self.config.stash.get(RUN_KEY, None)
+
+    def requirement(self, rid: str) -> dict[str, Any] | None:
+        run = self._run()
+        if run is None or rid not in run.registry:
+            return None
+        return run.registry[rid].as_dict(run.results.severity(rid))
+
+    def strict(self) -> bool:
+        run = self._run()
+        return bool(run is not None and run.results.strict)
+
+    def redact(self, text: str) -> str:
+        """Last line of defence for free text (tracebacks, captured output) that did not pass the client."""
+        run = self._run()
+        if run is None or run.client is None:
+            return text
+        return run.client.redact(text) or text
+
+    # --- every report -------------------------------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # tryfirst: junitxml reads user_properties and pytest-html reads extras from this same call.
+        record = getattr(report, "scim_check", None)
+        if report.when != "teardown" or record is None:
+            return
+        self.records[report.nodeid] = record
+        # junitxml writes a test case's properties from its teardown report, so they go here.
+        report.user_properties.append(("requirements", " ".join(record["requirements"])))
+        if record["failed_requirements"]:
+            report.user_properties.append(("failed_requirements", " ".join(record["failed_requirements"])))
+        report.user_properties.append((junit.OUTCOME_PROPERTY, record["outcome"]))
+        if self.config.pluginmanager.hasplugin("html"):
+            from pytest_html import extras
+
+            detail = html.check_detail(record, self.requirement, strict=self.strict())
+            report.extras = [*getattr(report, "extras", []), extras.html(detail)]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Any:
+        # A harness fault is an error, not a finding against the server: say so in the terminal too.
+        if report.when == "call" and getattr(report, "scim_error", False):
+            return "error", "E", "ERROR"
+        return None
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        path = getattr(config.option, "xmlpath", None)
+        if path and not hasattr(config, "workerinput"):
+            junit.mark_harness_errors(path, self.redact)
+
+
+class HtmlView:
+    """pytest-html hooks; registered only when pytest-html is active."""
+
+    def __init__(self, views: ReportViews) -> None:
+        self.views = views
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        run = self.views._run()
+        report.title = f"SCIM conformance: {run.profile.name}" if run is not None else "SCIM conformance"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
+                                    session: pytest.Session) -> None:
+        from scim_conformance.plugin import DOCUMENT_KEY
+
+        document = session.config.stash.get(DOCUMENT_KEY, None)
+        run = self.views._run()
+        stopped = run.preflight_error if run is not None and run.preflight_error else ""
+        prefix.append(self.views.redact(html.summary(document, stopped=stopped and f"preflight: {stopped}")))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells.insert(2, '<th class="sortable" data-column-type="requirement">Requirement</th>')
+        cells.insert(3, '<th class="sortable" data-column-type="severity">Severity</th>')
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        record = self.views.records.get(report.nodeid)
+        ids = record["requirements"] if record else []
+        failed = set(record["failed_requirements"]) if record else set()
+        shown = " ".join(f"<b>{i}</b>" if i in failed else i for i in ids)
+        outcome = html.shown_outcome(record, self.views.requirement, strict=self.views.strict()) if record else ""
+        if outcome not in ("", "pass", "fail"):
+            shown += " " + html.badge(outcome)
+        severities = [s for s in (self.views.requirement(i) for i in (failed or ids)) if s]
+        severity = min((s["severity"] for s in severities), key=lambda s: SEVERITY_RANK.get(s, 9), default="")
+        cells.insert(2, f'<td class="col-requirement">{shown}</td>')
+        cells.insert(3, f'<td class="col-severity">{severity}</td>')
+        if outcome == "error" and report.when == "call":
+            # pytest-html calls every failed call a failure; a harness fault is an error (its own filter box).
+            cells[0] = '<td class="col-result">Error</td>'
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
+        data[:] = [self.views.redact(chunk) for chunk in data]
 
 
 def register(config: pytest.Config) -> None:
     """Hook the report views into a conformance run (called from the plugin's pytest_configure)."""
+    if config.pluginmanager.has_plugin("scim-conformance-report"):
+        return
+    views = ReportViews(config)
+    config.pluginmanager.register(views, "scim-conformance-report")
+    if config.pluginmanager.hasplugin("html"):
+        config.pluginmanager.register(HtmlView(views), "scim-conformance-report-html")

@@ -1,0 +1,409 @@
+"""The HTML view of a run, as fragments pytest-html places into its page.
+
+Everything here is a pure function of plain data (the result document, one check record, the registry
+entries), so the rendering can be tested without running pytest-html. The page opens on the verdict and
+the compliance matrix (from the result document); each check row carries its requirement, expected vs
+actual, what the identity provider does about it, and the full transcript (from the check record).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from html import escape
+from importlib import resources
+from typing import Any
+
+# Words a person reads; the document keeps the machine spelling.
+OUTCOME_LABELS = {
+    "pass": "pass",
+    "fail": "FAIL",
+    "deviation": "deviation",
+    "error": "error",
+    "blocked": "blocked",
+    "not-applicable": "not applicable",
+    "disabled": "disabled",
+}
+OUTCOME_HELP = {
+    "pass": "the server does what the requirement asks",
+    "fail": "a MUST requirement is broken",
+    "deviation": "a SHOULD requirement is missed (does not block the verdict unless --strict)",
+    "error": "the harness or the network broke; says nothing about the server",
+    "blocked": "a premise failed, so the requirement could not be judged",
+    "not-applicable": "the profile does not use this feature",
+    "disabled": "switched off for this run (--read-only)",
+}
+# Matrix and count columns, worst first, as results.py orders them.
+OUTCOMES = ("fail", "error", "deviation", "blocked", "pass", "disabled", "not-applicable")
+SEVERITIES = ("MUST", "SHOULD", "MAY")
+# A body longer than this is cut in the page (the JSON result file keeps all of it): an HTML error page
+# of a proxy must not make the report heavy.
+MAX_BODY_CHARS = 12_000
+MAX_CHECK_LINKS = 8
+
+RequirementLookup = Callable[[str], Mapping[str, Any] | None]
+
+
+def _t(text: object) -> str:
+    """Escape for element content (quotes need no escaping there, and leaving them keeps the page small)."""
+    return escape(str(text), quote=False)
+
+
+def _a(text: object) -> str:
+    """Escape for an attribute value."""
+    return escape(str(text), quote=True)
+
+
+def asset(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def badge(outcome: str) -> str:
+    return (f'<span class="scim-badge o-{_a(outcome)}" title="{_a(OUTCOME_HELP.get(outcome, outcome))}">'
+            f"{_t(OUTCOME_LABELS.get(outcome, outcome))}</span>")
+
+
+def source_link(source: Mapping[str, Any]) -> str:
+    """`RFC 7644 §3.4.2` for the RFCs; the section name (document title on hover) for everything else."""
+    title = str(source.get("title", ""))
+    section = str(source.get("section", ""))
+    label = section or title
+    if title.startswith("RFC "):
+        label = title.split(" (")[0] + (f" §{section}" if section else "")
+    url = source.get("url")
+    if not url:
+        return f'<span title="{_a(title)}">{_t(label)}</span>'
+    return f'<a href="{_a(url)}" title="{_a(title)}" target="_blank" rel="noopener">{_t(label)}</a>'
+
+
+def row_anchor(nodeid: str) -> str:
+    """pytest-html gives each result row's <tbody> the check's node id as its HTML id."""
+    return "#" + nodeid
+
+
+def short_name(nodeid: str) -> str:
+    return nodeid.split("::")[-1]
+
+
+# --- the summary: verdict, counts, what fails, the matrix ----------------------------------------------------
+def summary(document: Mapping[str, Any] | None, *, stopped: str = "") -> str:
+    """The top of the page: the verdict sentence first, then the counts, what fails, and the matrix."""
+    style = f"<style>{asset('report.css')}</style>"
+    script = f"<script>{asset('report.js')}</script>"
+    if document is None:
+        text = stopped or "the run stopped before any requirement was judged"
+        return (f'{style}<section id="scim-verdict" class="scim-verdict v-none">'
+                f'<p class="scim-verdict-line">No verdict: {_t(text)}</p></section>{script}')
+    return style + verdict_block(document) + matrix(document) + transcript_store(document) + script
+
+
+def verdict_block(document: Mapping[str, Any]) -> str:
+    verdict = document["verdict"]
+    ready = verdict.get("ready")
+    tone = "v-yes" if ready is True else "v-no" if ready is False else "v-none"
+    run = document.get("run", {})
+    checks = document.get("checks", [])
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run["started"])) if run.get("started") else ""
+    facts = [
+        f"profile <b>{_t(run.get('profile', '?'))}</b>" + (f" ({_t(run['idp'])})" if run.get("idp") else ""),
+        f"target <code>{_t(run.get('target', '?'))}</code>",
+        f"{len(checks)} checks, {run.get('requests', 0)} requests, {run.get('elapsed_s', 0):.1f} s",
+    ]
+    if when:
+        facts.append(when)
+    if run.get("strict"):
+        facts.append("strict: SHOULD requirements count as failures")
+    if run.get("read_only"):
+        facts.append("read-only: checks that create data were not run")
+    notes = []
+    if run.get("embedded_server"):
+        defects = run.get("reference_defects") or []
+        notes.append("Target is the bundled reference server"
+                     + (f" with defects switched on on purpose: {_t(', '.join(defects))}." if defects else "."))
+    for finding in run.get("transport_findings") or []:
+        notes.append(f"Transport: {_t(finding)}")
+    if run.get("cleanup_failures"):
+        notes.append(f"{len(run['cleanup_failures'])} resource(s) created by this run could not be removed; "
+                     f"see the journal {_t(run.get('journal', ''))}.")
+    if run.get("preflight"):
+        notes.append(f"Stopped at preflight: {_t(run['preflight'])}")
+    parts = [
+        f'<section id="scim-verdict" class="scim-verdict {tone}">',
+        f'<p class="scim-verdict-line">{_t(verdict["summary"])}</p>',
+        f'<p class="scim-facts">{" · ".join(facts)}</p>',
+        *(f'<p class="scim-note">{note}</p>' for note in notes),
+        counts_table(verdict.get("counts", {})),
+        problems(document),
+        "</section>",
+    ]
+    return "".join(parts)
+
+
+def counts_table(counts: Mapping[str, Mapping[str, int]]) -> str:
+    """Requirements by severity (rows) and outcome (columns); empty columns and rows are left out."""
+    columns = [o for o in OUTCOMES if any(counts.get(s, {}).get(o, 0) for s in SEVERITIES)]
+    rows = [s for s in SEVERITIES if any(counts.get(s, {}).values())]
+    if not rows:
+        return ""
+    head = "".join(f"<th>{badge(o)}</th>" for o in columns)
+    body = []
+    for severity in rows:
+        cells = "".join(
+            f'<td class="{"zero" if not counts[severity].get(o, 0) else ""}">{counts[severity].get(o, 0)}</td>'
+            for o in columns)
+        body.append(f"<tr><th>{severity}</th>{cells}<td>{sum(counts[severity].values())}</td></tr>")
+    return (f'<table class="scim-counts"><caption>Requirements by severity and outcome</caption>'
+            f"<thead><tr><th></th>{head}<th>total</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def problems(document: Mapping[str, Any]) -> str:
+    """The requirements a reader must act on, worst first, each linked to its matrix row."""
+    wanted = ("fail", "error", "deviation", "blocked")
+    rows = [r for r in document.get("requirements", []) if r["outcome"] in wanted]
+    if not rows:
+        return ""
+    rows.sort(key=lambda r: (wanted.index(r["outcome"]), SEVERITIES.index(r["severity"])
+                             if r["severity"] in SEVERITIES else 9))
+    items = []
+    for requirement in rows:
+        practice = requirement.get("in_practice") or ""
+        items.append(
+            f'<li>{badge(requirement["outcome"])} <a href="#req-{_a(requirement["id"])}">{_t(requirement["id"])}</a>'
+            f' <span class="scim-sev">{_t(requirement["severity"])}</span> {_t(requirement["text"])}'
+            + (f'<br><span class="scim-practice">In practice: {_t(practice)}</span>' if practice
+               and requirement["outcome"] in ("fail", "deviation") else "")
+            + "</li>")
+    return f'<h3>Needs attention</h3><ul class="scim-problems">{"".join(items)}</ul>'
+
+
+def matrix(document: Mapping[str, Any]) -> str:
+    """Every requirement once, grouped by capability in the registry's order, each row linking to its checks."""
+    check_outcome = {c["nodeid"]: c["outcome"] for c in document.get("checks", [])}
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for requirement in document.get("requirements", []):
+        groups.setdefault(requirement["capability"], []).append(requirement)
+    order = [c for c in document.get("capabilities", {}) if c in groups] + \
+        [c for c in groups if c not in document.get("capabilities", {})]
+    body = []
+    for capability in order:
+        rows = groups[capability]
+        title = rows[0].get("capability_title") or document.get("capabilities", {}).get(capability, capability)
+        tally: dict[str, int] = {}
+        for row in rows:
+            tally[row["outcome"]] = tally.get(row["outcome"], 0) + 1
+        shown = " · ".join(f"{n} {OUTCOME_LABELS.get(o, o)}" for o, n in sorted(
+            tally.items(), key=lambda kv: OUTCOMES.index(kv[0]) if kv[0] in OUTCOMES else 99))
+        worst = min(tally, key=lambda o: OUTCOMES.index(o) if o in OUTCOMES else 99)
+        body.append(f'<tbody class="scim-cap"><tr class="scim-cap-row o-{_a(worst)}">'
+                    f'<th colspan="6">{_t(title)} <span class="scim-tally">{_t(shown)}</span></th></tr>')
+        body.extend(matrix_row(row, check_outcome) for row in rows)
+        body.append("</tbody>")
+    return (
+        '<section id="scim-matrix"><h2>Compliance matrix</h2>'
+        '<p class="scim-hint">Each requirement once, grouped by capability. A check name opens that check '
+        'below, with its full request/response transcript. '
+        '<label><input type="checkbox" id="scim-only-problems"> show only requirements that need attention'
+        "</label></p>"
+        '<table class="scim-matrix"><thead><tr><th>Requirement</th><th>Severity</th><th>Outcome</th>'
+        "<th>What a conforming server does</th><th>Source</th><th>Checks</th></tr></thead>"
+        f'{"".join(body)}</table></section>'
+    )
+
+
+def matrix_row(requirement: Mapping[str, Any], check_outcome: Mapping[str, str]) -> str:
+    outcome = requirement["outcome"]
+    reasons: list[str] = []  # several checks often find the same thing; say it once
+    for failure in requirement.get("failures", []):
+        if failure.get("expected") or failure.get("actual"):
+            reason = f'expected {_clip(failure.get("expected", ""), 160)}; got {_clip(failure.get("actual", ""), 200)}'
+        else:
+            reason = _clip(failure.get("message", ""), 300)
+        if reason and reason not in reasons:
+            reasons.append(reason)
+    detail = "".join(f'<div class="scim-why">{_t(r)}</div>' for r in reasons[:2])
+    checks = requirement.get("checks", [])
+    links = "".join(
+        f'<a class="scim-check-link c-{_a(check_outcome.get(c, "pass"))}" href="{_a(row_anchor(c))}" '
+        f'title="{_a(c)}">{_t(short_name(c))}</a>'
+        for c in checks[:MAX_CHECK_LINKS])
+    if len(checks) > MAX_CHECK_LINKS:
+        links += f'<span class="scim-more">and {len(checks) - MAX_CHECK_LINKS} more</span>'
+    if not checks:
+        links = '<span class="scim-more">judged on every response</span>' \
+            if requirement["id"].endswith(("-SCHEMA", "-CONTENT-TYPE")) and outcome == "pass" else "—"
+    return (
+        f'<tr id="req-{_a(requirement["id"])}" class="o-{_a(outcome)}">'
+        f'<td class="scim-id">{_t(requirement["id"])}</td>'
+        f'<td>{_t(requirement["severity"])}</td><td>{badge(outcome)}</td>'
+        f'<td class="scim-text">{_t(requirement["text"])}{detail}</td>'
+        f'<td class="scim-src">{source_link(requirement.get("source", {}))}</td>'
+        f'<td class="scim-checks">{links}</td></tr>'
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- one check: what it found, then its transcript ------------------------------------------------------------
+def shown_outcome(record: Mapping[str, Any], requirement: RequirementLookup, *, strict: bool = False) -> str:
+    """A check that broke only SHOULD/MAY requirements is a deviation, as the matrix calls it, not a FAIL."""
+    outcome = str(record.get("outcome", "pass"))
+    if outcome != "fail" or strict:
+        return outcome
+    severities = [(requirement(r) or {}).get("severity", "MUST") for r in record.get("failed_requirements") or []]
+    return "deviation" if severities and "MUST" not in severities else "fail"
+
+
+def check_detail(record: Mapping[str, Any], requirement: RequirementLookup, *, strict: bool = False) -> str:
+    """The body of a check's row: requirement → expected → actual → in practice, then the transcript.
+
+    A failing, erroring or blocked check shows its whole transcript (headers, indented bodies, curl), open;
+    a passing one folds it into a closed <details> drawn on demand (its row is folded by pytest-html too).
+    """
+    outcome = shown_outcome(record, requirement, strict=strict)
+    troubled = shows_full_transcript(record)
+    parts = [f'<div class="scim-check o-{_a(outcome)}">',
+             f'<p class="scim-stimulus">{badge(outcome)} {_t(record.get("stimulus", ""))}</p>']
+    failed = list(record.get("failed_requirements") or [])
+    for rid in failed:
+        parts.append(_failed_requirement(rid, record, requirement(rid), several=len(failed) > 1))
+    if outcome == "error":
+        parts.append('<p class="scim-error">The harness or the network broke here; this says nothing about '
+                     f'the server. {_t(record.get("message", ""))}</p>')
+    elif outcome in ("blocked", "not-applicable", "disabled") and record.get("message"):
+        parts.append(f'<p class="scim-reason">{_t(record["message"])}</p>')
+    verified = [r for r in record.get("requirements", []) if r not in failed]
+    if verified:
+        parts.append('<p class="scim-verified">' + ("Also verifies" if failed else "Verifies") + ": "
+                     + ", ".join(_requirement_ref(r, requirement(r)) for r in verified) + "</p>")
+    for problem in record.get("cleanup_failures") or []:
+        parts.append(f'<p class="scim-note">Cleanup: {_t(problem)}</p>')
+    parts.append(transcript(record.get("transcript") or [], full=troubled, nodeid=record.get("nodeid", "")))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _requirement_ref(rid: str, entry: Mapping[str, Any] | None) -> str:
+    title = f' title="{_a(entry["text"])}"' if entry else ""
+    return f'<a href="#req-{_a(rid)}"{title}>{_t(rid)}</a>'
+
+
+def _failed_requirement(rid: str, record: Mapping[str, Any], entry: Mapping[str, Any] | None, *,
+                        several: bool) -> str:
+    head = f'<a href="#req-{_a(rid)}">{_t(rid)}</a>'
+    if entry:
+        head += f' <span class="scim-sev">{_t(entry["severity"])}</span> {source_link(entry.get("source", {}))}'
+    rows = []
+    if entry:
+        rows.append(("Requirement", _t(entry["text"])))
+    # With several failed requirements (a schema sweep) the one message names each of them.
+    if record.get("expected") and not several:
+        rows.append(("Expected", _t(record["expected"])))
+        rows.append(("Actual", f'<code>{_t(_clip(record.get("actual", ""), 2000))}</code>'))
+    elif record.get("message"):
+        rows.append(("Found", f'<code>{_t(_clip(record["message"], 2000))}</code>'))
+    if entry and entry.get("in_practice"):
+        rows.append(("In practice", _t(entry["in_practice"])))
+    cells = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
+    return f'<div class="scim-failure"><p class="scim-failure-head">{head}</p><dl>{cells}</dl></div>'
+
+
+def transcript(exchanges: Iterable[Mapping[str, Any]], *, full: bool, nodeid: str = "") -> str:
+    """The exchanges of one check: drawn here in full, or left for the page's script to draw from the store."""
+    exchanges = list(exchanges)
+    if not exchanges:
+        return '<p class="scim-hint">No requests were sent.</p>'
+    label = f"Transcript: {len(exchanges)} request{'s' if len(exchanges) != 1 else ''}"
+    if not full:
+        # A passing check's exchanges travel once, as compact JSON (see transcript_store), and are drawn when
+        # its row is opened: the same data as HTML inside pytest-html's escaped data blob would be ~3x larger.
+        return (f'<details class="scim-transcript"><summary>{label} (headers and curl lines are in the JSON '
+                f'result file)</summary><div class="scim-lazy" data-check="{_a(nodeid)}"></div></details>')
+    items = "".join(exchange(x, n) for n, x in enumerate(exchanges, 1))
+    return f'<details class="scim-transcript" open><summary>{label}</summary>{items}</details>'
+
+
+def exchange(x: Mapping[str, Any], n: int) -> str:
+    request = x.get("request") or {}
+    response = x.get("response")
+    if response is not None:
+        status = int(response.get("status", 0))
+        result = f'<span class="scim-status s{status // 100}">{status} {_t(response.get("reason", ""))}</span>'
+    else:
+        result = f'<span class="scim-status s0">no answer: {_t(x.get("error") or "")}</span>'
+    timing = f'<span class="scim-ms">{x.get("elapsed_ms", 0)} ms'
+    timing += f", {x['retries']} retried after 429" if x.get("retries") else ""
+    timing += "</span>"
+    line = (f'<div class="scim-x-line"><span class="scim-n">{n}</span> <b>{_t(request.get("method", ""))}</b> '
+            f'<span class="scim-url">{_t(request.get("url", ""))}</span> → {result} {timing}</div>')
+    blocks = []
+    sent = _message(request.get("headers"), request.get("body"))
+    if sent:
+        blocks.append(f'<pre class="scim-req">{sent}</pre>')
+    if response is not None:
+        got = _message(response.get("headers"), response.get("body"))
+        if got:
+            blocks.append(f'<pre class="scim-res">{got}</pre>')
+    if x.get("curl"):
+        blocks.append(f'<pre class="scim-curl">{_t(x["curl"])}</pre>')
+    return f'<div class="scim-x">{line}{"".join(blocks)}</div>'
+
+
+def shows_full_transcript(record: Mapping[str, Any]) -> bool:
+    return record.get("outcome", "pass") not in ("pass", "not-applicable", "disabled")
+
+
+def transcript_store(document: Mapping[str, Any]) -> str:
+    """The transcripts of passing (and skipped) checks as one compact JSON island for report.js to draw."""
+    store: dict[str, list[dict[str, Any]]] = {}
+    for check in document.get("checks", []):
+        if shows_full_transcript(check) or not check.get("transcript"):
+            continue
+        rows = []
+        for x in check["transcript"]:
+            request, response = x.get("request") or {}, x.get("response")
+            rows.append({
+                "m": request.get("method"), "u": request.get("url"), "ms": x.get("elapsed_ms"),
+                "s": response.get("status") if response else None,
+                "r": response.get("reason", "") if response else x.get("error") or "",
+                "q": _compact_body(request.get("body")),
+                "a": _compact_body(response.get("body")) if response else None,
+            })
+        store[check["nodeid"]] = rows
+    text = json.dumps(store, ensure_ascii=False, separators=(",", ":"))
+    # Inside <script> only "</" (and "<!--") can end the element early; JSON allows "<" as \u003c.
+    text = text.replace("<", "\\u003c")
+    return f'<script type="application/json" id="scim-transcripts">{text}</script>'
+
+
+def _compact_body(body: str | None) -> dict[str, Any] | None:
+    """{"j": parsed} for a JSON body (the script indents it), {"t": text} for anything else."""
+    if not body:
+        return None
+    try:
+        return {"j": json.loads(body)}
+    except ValueError:
+        return {"t": body if len(body) <= MAX_BODY_CHARS else body[:MAX_BODY_CHARS] + "\n… (cut; see the JSON file)"}
+
+
+def _message(headers: Mapping[str, str] | None, body: str | None) -> str:
+    text = ""
+    if headers:
+        text += "\n".join(f"{k}: {v}" for k, v in headers.items())
+    if body:
+        text += ("\n\n" if text else "") + pretty(body)
+    return _t(text)
+
+
+def pretty(body: str) -> str:
+    """A JSON body indented for reading; anything else as sent. Long bodies are cut."""
+    try:
+        text = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        text = body
+    if len(text) > MAX_BODY_CHARS:
+        text = text[:MAX_BODY_CHARS] + f"\n… {len(text) - MAX_BODY_CHARS} more characters in the JSON result file"
+    return text
