@@ -1,0 +1,319 @@
+"""The report files of a real run: JSON against its schema, JUnit against the JSON, HTML content, no token anywhere.
+
+The suite runs as a user runs it (a separate process, real sockets) against an in-process reference server
+with a known token and a few defects, so every view has failures and passes to show. One run serves the
+module; a second, tiny run of hand-written checks proves that a harness fault is an <error> in JUnit and
+a server fault a <failure>.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jsonschema
+import pytest
+
+from scim_conformance.report import html, junit
+from scim_conformance.server import ReferenceServer
+from tests.suite_runner import SuiteRun, run_suite
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = json.loads((ROOT / "fixtures" / "result.schema.json").read_text(encoding="utf-8"))
+# Characters that change under URL encoding, so that the encoded form is a second string to look for.
+TOKEN = "rep0rt-T0ken/with+odd=chars~7f3a9c"
+DEFECTS = ("filter-miss-404", "drop-active")
+HTML_BUDGET = 2 * 1024 * 1024
+JUNIT_KIND = {"fail": "failure", "error": "error", "blocked": "skipped", "not-applicable": "skipped",
+              "disabled": "skipped", "pass": None}
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteRun]:
+    with ReferenceServer(token=TOKEN, defects=DEFECTS) as server:
+        yield run_suite("entra-id", tmp_path_factory.mktemp("report"), base_url=server.base_url, token=TOKEN)
+
+
+def report_file(run: SuiteRun, suffix: str) -> Path:
+    found = sorted(p for p in run.report_dir.glob(f"*{suffix}") if not p.name.endswith(".junit.xml")
+                   or suffix == ".junit.xml")
+    assert found, f"no {suffix} in {run.report_dir}: {sorted(p.name for p in run.report_dir.iterdir())}"
+    return found[-1]
+
+
+def html_rows(page: str) -> dict[str, list[dict[str, Any]]]:
+    """pytest-html's own data: the rows it draws, with their extras, as the page's script reads them."""
+    blob = re.search(r'data-jsonblob="(.*?)"></div>', page, re.S)
+    assert blob, "pytest-html's data container is missing"
+    return json.loads(htmllib.unescape(blob.group(1)))["tests"]
+
+
+# --- JSON -------------------------------------------------------------------------------------------------------
+def test_schema_is_valid_draft_2020_12():
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+def test_result_document_validates_against_the_schema(suite: SuiteRun):
+    errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(suite.document), key=str)
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors[:10])
+
+
+def test_schema_refuses_an_unknown_outcome(suite: SuiteRun):
+    document = json.loads(json.dumps(suite.document))
+    document["requirements"][0]["outcome"] = "mostly-fine"
+    assert not jsonschema.Draft202012Validator(SCHEMA).is_valid(document)
+
+
+# --- no token anywhere -----------------------------------------------------------------------------------------
+def test_no_report_file_carries_the_token(suite: SuiteRun):
+    files = sorted(p for p in suite.report_dir.iterdir() if p.is_file())
+    kinds = {p.suffix for p in files}
+    assert {".html", ".json", ".xml"} <= kinds, files
+    needles = {TOKEN, quote(TOKEN, safe=""), quote(TOKEN), htmllib.escape(TOKEN)}
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for needle in needles:
+            assert needle not in text, f"{path.name} carries the token ({needle!r})"
+    assert TOKEN not in suite.stdout + suite.stderr
+
+
+def test_the_token_was_really_used_and_replaced(suite: SuiteRun):
+    # Guards the test above: a run that never sent the token would pass it trivially.
+    page = report_file(suite, ".html").read_text(encoding="utf-8")
+    assert "[REDACTED]" in page and "$SCIM_TOKEN" in page
+    assert suite.document["verdict"]["ready"] is False
+
+
+# --- JUnit -----------------------------------------------------------------------------------------------------
+def test_junit_counts_match_the_document(suite: SuiteRun):
+    root = ET.parse(report_file(suite, ".junit.xml")).getroot()
+    suite_el = root if root.tag == "testsuite" else root.find("testsuite")
+    assert suite_el is not None
+    outcomes = Counter(c["outcome"] for c in suite.document["checks"])
+    assert int(suite_el.get("tests", -1)) == len(suite.document["checks"])
+    assert int(suite_el.get("failures", -1)) == outcomes["fail"] > 0
+    assert int(suite_el.get("errors", -1)) == outcomes["error"]
+    assert int(suite_el.get("skipped", -1)) == outcomes["not-applicable"] + outcomes["disabled"] + outcomes["blocked"]
+
+
+def test_junit_names_the_requirements_of_each_case(suite: SuiteRun):
+    root = ET.parse(report_file(suite, ".junit.xml")).getroot()
+    by_name = {c["name"]: c for c in suite.document["checks"]}
+    cases = list(root.iter("testcase"))
+    assert len(cases) == len(by_name)
+    for case in cases:
+        props = {p.get("name"): p.get("value") for p in case.iterfind("properties/property")}
+        check = by_name[case.get("name")]
+        assert props["requirements"].split() == check["requirements"], case.get("name")
+        assert props[junit.OUTCOME_PROPERTY] == check["outcome"]
+        kinds = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
+        assert kinds == ([JUNIT_KIND[check["outcome"]]] if JUNIT_KIND[check["outcome"]] else []), case.get("name")
+        if check["failed_requirements"]:
+            assert props["failed_requirements"].split() == check["failed_requirements"]
+
+
+# --- HTML ------------------------------------------------------------------------------------------------------
+def test_html_opens_on_the_verdict_then_the_matrix(suite: SuiteRun):
+    page = report_file(suite, ".html").read_text(encoding="utf-8")
+    verdict = suite.document["verdict"]["summary"]
+    assert htmllib.escape(verdict, quote=False) in page
+    top = page.index('id="scim-verdict"')
+    assert top < page.index('id="scim-matrix"') < page.index('id="results-table"')
+    for requirement in suite.document["requirements"]:
+        assert f'id="req-{requirement["id"]}" class="o-{requirement["outcome"]}"' in page, requirement["id"]
+    for capability in {r["capability_title"] for r in suite.document["requirements"]}:
+        assert htmllib.escape(capability, quote=False) in page
+
+
+def test_html_is_one_light_self_contained_file(suite: SuiteRun):
+    path = report_file(suite, ".html")
+    assert path.stat().st_size < HTML_BUDGET, f"{path.stat().st_size} bytes"
+    page = path.read_text(encoding="utf-8")
+    # Nothing loaded from elsewhere: styles and scripts are inline, links go out only to the sources.
+    # (pytest-html's media viewer template carries an empty src="").
+    assert not re.search(r'<(script|link|img|source)[^>]+(src|href)="(?!data:|")', page)
+
+
+def test_failed_check_row_explains_itself(suite: SuiteRun):
+    page = report_file(suite, ".html").read_text(encoding="utf-8")
+    rows = html_rows(page)
+    failed = [c for c in suite.document["checks"] if c["outcome"] == "fail" and c["expected"]]
+    assert failed
+    check = failed[0]
+    requirement = next(r for r in suite.document["requirements"] if r["id"] == check["failed_requirements"][0])
+    (row,) = rows[check["nodeid"]]
+    assert row["result"] == "Failed"
+    detail = "".join(e["content"] for e in row["extras"] if e["format_type"] == "html")
+    for part in (requirement["text"], requirement["in_practice"], check["expected"], requirement["source"]["url"]):
+        assert htmllib.escape(part, quote=False) in detail or htmllib.escape(part) in detail, part
+    assert "Expected" in detail and "Actual" in detail and "In practice" in detail
+    assert "$SCIM_TOKEN" in detail  # the curl line
+    exchange = check["transcript"][-1]
+    assert htmllib.escape(exchange["request"]["url"], quote=False) in detail
+    # JSON bodies are indented for reading.
+    body = exchange["response"]["body"]
+    if body and body.lstrip().startswith("{"):
+        pretty = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+        assert htmllib.escape(pretty, quote=False) in detail
+
+
+def test_rows_carry_requirement_and_severity_and_passing_rows_fold(suite: SuiteRun):
+    page = report_file(suite, ".html").read_text(encoding="utf-8")
+    assert ">Requirement</th>" in page and ">Severity</th>" in page
+    rows = html_rows(page)
+    check = next(c for c in suite.document["checks"] if c["outcome"] == "pass" and c["transcript"])
+    (row,) = rows[check["nodeid"]]
+    assert row["result"] == "Passed"
+    cells = "".join(row["resultsTableRow"])
+    assert check["requirements"][0] in cells
+    assert re.search(r'class="col-severity">(MUST|SHOULD|MAY)<', cells)
+    # A passing check's transcript is not drawn in its (folded) row but kept once in the page's JSON island.
+    detail = "".join(e["content"] for e in row["extras"])
+    assert 'class="scim-lazy"' in detail and "<details" in detail and " open" not in detail
+    island = re.search(r'<script type="application/json" id="scim-transcripts">(.*?)</script>', page, re.S)
+    assert island
+    store = json.loads(island.group(1))
+    assert len(store[check["nodeid"]]) == len(check["transcript"])
+    assert pytest.importorskip("pytest_html") and "passed" in json.loads(
+        htmllib.unescape(re.search(r'data-jsonblob="(.*?)"></div>', page, re.S).group(1)))["renderCollapsed"]
+
+
+# --- pure rendering ---------------------------------------------------------------------------------------------
+HOSTILE = '</script><script>alert(1)</script><img src=x onerror=alert(2)>'
+
+
+def _record(outcome: str, body: str) -> dict[str, Any]:
+    return {
+        "nodeid": "test_x.py::test_x", "name": "test_x", "stimulus": "Entra does <something>",
+        "requirements": ["ENTRA-AUTH-REQUIRED"], "outcome": outcome,
+        "failed_requirements": ["ENTRA-AUTH-REQUIRED"] if outcome == "fail" else [],
+        "message": "", "expected": "401", "actual": body, "duration_s": 0.0, "observed": [],
+        "cleanup_failures": [],
+        "transcript": [{
+            "request": {"method": "GET", "url": "http://h/scim/v2/Users", "headers": {"Accept": "x"}, "body": None},
+            "response": {"status": 200, "reason": "OK", "headers": {"Content-Type": "text/html"}, "body": body},
+            "error": None, "elapsed_ms": 1.0, "retries": 0, "curl": "curl -sS http://h/scim/v2/Users",
+        }],
+    }
+
+
+def test_server_text_is_escaped_in_check_detail():
+    detail = html.check_detail(_record("fail", HOSTILE), lambda rid: None)
+    assert "<script>" not in detail and "<img" not in detail
+    assert "&lt;/script&gt;" in detail
+
+
+def test_server_text_cannot_leave_the_transcript_island():
+    document = {"checks": [_record("pass", HOSTILE)]}
+    island = html.transcript_store(document)
+    assert island.count("</script>") == 1 and island.endswith("</script>")
+    payload = island[island.index(">") + 1: -len("</script>")]
+    assert json.loads(payload)["test_x.py::test_x"][0]["a"] == {"t": HOSTILE}
+
+
+def test_a_check_missing_only_should_requirements_is_shown_as_deviation():
+    record = _record("fail", "x")
+    assert html.shown_outcome(record, lambda rid: {"severity": "SHOULD"}) == "deviation"
+    assert html.shown_outcome(record, lambda rid: {"severity": "SHOULD"}, strict=True) == "fail"
+    assert html.shown_outcome(record, lambda rid: {"severity": "MUST"}) == "fail"
+
+
+# --- errors are not failures ---------------------------------------------------------------------------------
+HAND_CHECKS = '''
+import pytest
+
+from scim_conformance import expect
+
+
+@pytest.mark.requirement("ENTRA-AUTH-REQUIRED")
+def test_server_is_wrong(scim):
+    """The server answers something the requirement forbids."""
+    exchange = scim.get("/Users", token=None)
+    expect.status(exchange, "ENTRA-AUTH-REQUIRED", 418)
+
+
+@pytest.mark.requirement("ENTRA-AUTH-WRONG-TOKEN")
+def test_harness_breaks(scim):
+    """The harness itself breaks after one request."""
+    scim.get("/Users", token="not-the-token")
+    raise RuntimeError("the harness broke")
+
+
+@pytest.mark.requirement("ENTRA-CONN-PROBE-EMPTY")
+def test_passes(scim):
+    """A plain passing check."""
+    scim.get("/ServiceProviderConfig")
+'''
+
+
+@pytest.fixture(scope="module")
+def hand_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    checks = tmp_path_factory.mktemp("hand_checks")
+    (checks / "test_hand.py").write_text(textwrap.dedent(HAND_CHECKS), encoding="utf-8")
+    out = tmp_path_factory.mktemp("hand_report")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k != "SCIM_TOKEN"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(checks), "-p", "scim_conformance.plugin", "-p", "no:cacheprovider",
+         "--rootdir", str(checks), "-c", os.devnull, "--profile", "entra-id", "--report-dir", str(out),
+         "--max-rps", "0", "-q"],
+        capture_output=True, text=True, timeout=120, env=env, cwd=str(out))
+    return out, done
+
+
+def test_harness_fault_is_a_junit_error_and_server_fault_a_failure(hand_run):
+    out, done = hand_run
+    (xml_path,) = out.glob("*.junit.xml")
+    root = ET.parse(xml_path).getroot()
+    suite_el = root.find("testsuite")
+    assert suite_el is not None, done.stdout[-2000:]
+    cases = {c.get("name"): [child.tag for child in c if child.tag != "properties"] for c in root.iter("testcase")}
+    assert cases == {"test_server_is_wrong": ["failure"], "test_harness_breaks": ["error"], "test_passes": []}, \
+        done.stdout[-3000:]
+    assert (suite_el.get("tests"), suite_el.get("failures"), suite_el.get("errors")) == ("3", "1", "1")
+    document = json.loads(next(p for p in out.glob("*.json")).read_text(encoding="utf-8"))
+    assert {c["name"]: c["outcome"] for c in document["checks"]} == {
+        "test_server_is_wrong": "fail", "test_harness_breaks": "error", "test_passes": "pass"}
+    assert jsonschema.Draft202012Validator(SCHEMA).is_valid(document)
+
+
+def test_harness_fault_is_an_error_in_the_terminal_and_the_html(hand_run):
+    out, done = hand_run
+    assert re.search(r"1 failed, 1 passed, .*1 error", done.stdout), done.stdout[-2000:]
+    page = next(out.glob("*.html")).read_text(encoding="utf-8")
+    rows = html_rows(page)
+    results = {nodeid.split("::")[-1]: [r["result"] for r in rs] for nodeid, rs in rows.items()}
+    assert results == {"test_server_is_wrong": ["Failed"], "test_harness_breaks": ["Error"],
+                       "test_passes": ["Passed"]}
+    (row,) = next(rs for nodeid, rs in rows.items() if nodeid.endswith("test_harness_breaks"))
+    detail = "".join(e["content"] for e in row["extras"])
+    assert "says nothing about the server" in detail
+
+
+def test_mark_harness_errors_leaves_other_failures_alone(tmp_path: Path):
+    path = tmp_path / "r.junit.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="0" failures="2" '
+        'skipped="0" tests="2">'
+        '<testcase name="a"><properties><property name="scim_outcome" value="error"/></properties>'
+        '<failure message="boom secret-123">t</failure></testcase>'
+        '<testcase name="b"><properties><property name="scim_outcome" value="fail"/></properties>'
+        '<failure message="wrong">t</failure></testcase></testsuite></testsuites>', encoding="utf-8")
+    assert junit.mark_harness_errors(path, lambda text: text.replace("secret-123", "[REDACTED]")) == 1
+    root = ET.parse(path).getroot()
+    suite_el = root.find("testsuite")
+    assert suite_el is not None
+    assert (suite_el.get("failures"), suite_el.get("errors")) == ("1", "1")
+    assert [child.tag for c in root.iter("testcase") for child in c if child.tag != "properties"] == \
+        ["error", "failure"]
+    assert "secret-123" not in path.read_text(encoding="utf-8")
