@@ -27,7 +27,7 @@ from tests.suite_runner import SuiteRun, run_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
-DEFECTS = ("filter-miss-404", "drop-active", "password-echoed")
+DEFECTS = ("filter-miss-404", "drop-active", "delete-missing-204")
 # Without the background-networking switches Chromium waits on this machine's closed network.
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync")
