@@ -317,3 +317,17 @@ def test_mark_harness_errors_leaves_other_failures_alone(tmp_path: Path):
     assert [child.tag for c in root.iter("testcase") for child in c if child.tag != "properties"] == \
         ["error", "failure"]
     assert "secret-123" not in path.read_text(encoding="utf-8")
+
+
+def test_reports_under_xdist_are_decorated_once(tmp_path: Path):
+    # Workers pass reports on; only the controller adds properties and the HTML detail, exactly once each.
+    run = run_suite("entra-id", tmp_path, extra=("--defect", "filter-miss-404", "--", "-n", "2"))
+    root = ET.parse(report_file(run, ".junit.xml")).getroot()
+    for case in root.iter("testcase"):
+        names = [p.get("name") for p in case.iterfind("properties/property")]
+        assert names.count("requirements") == 1 and names.count(junit.OUTCOME_PROPERTY) == 1, names
+    rows = html_rows(report_file(run, ".html").read_text(encoding="utf-8"))
+    assert len(rows) == len(run.document["checks"])
+    assert all(len(row["extras"]) == 1 for nodeid_rows in rows.values() for row in nodeid_rows)
+    assert int(root.find("testsuite").get("failures")) == sum(  # type: ignore[union-attr]
+        1 for c in run.document["checks"] if c["outcome"] == "fail")

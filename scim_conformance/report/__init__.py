@@ -54,7 +54,8 @@ class ReportViews:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # tryfirst: junitxml reads user_properties and pytest-html reads extras from this same call.
         record = getattr(report, "scim_check", None)
-        if report.when != "teardown" or record is None:
+        if report.when != "teardown" or record is None or hasattr(self.config, "workerinput"):
+            # On an xdist worker the report is only passed on; the controller decorates it once.
             return
         self.records[report.nodeid] = record
         # junitxml writes a test case's properties from its teardown report, so they go here.
