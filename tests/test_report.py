@@ -331,3 +331,16 @@ def test_reports_under_xdist_are_decorated_once(tmp_path: Path):
     assert all(len(row["extras"]) == 1 for nodeid_rows in rows.values() for row in nodeid_rows)
     assert int(root.find("testsuite").get("failures")) == sum(  # type: ignore[union-attr]
         1 for c in run.document["checks"] if c["outcome"] == "fail")
+
+
+def test_a_run_stopped_at_preflight_still_reports_why(tmp_path: Path):
+    # Port 9 (discard) has no listener here: the run stops before any check, and every view says so.
+    run = run_suite("entra-id", tmp_path, base_url="http://127.0.0.1:9/scim/v2", token=TOKEN)
+    document = run.document
+    assert document["verdict"]["ready"] is None and document["checks"] == []
+    assert jsonschema.Draft202012Validator(SCHEMA).is_valid(document)
+    page = report_file(run, ".html").read_text(encoding="utf-8")
+    assert 'class="scim-verdict v-none"' in page
+    assert htmllib.escape(document["verdict"]["summary"], quote=False) in page
+    assert "Stopped at preflight" in page
+    ET.parse(report_file(run, ".junit.xml"))
