@@ -222,6 +222,8 @@ class ScimClient:
         dialect-neutral rules (spaces as %20). `token=None` sends no Authorization header; `headers` values
         of None remove a default header (e.g. the User-Agent).
         """
+        # pytest prints a failing frame's arguments; this frame and _send hold the plain token, so they stay hidden.
+        __tracebackhide__ = True
         merged: dict[str, str | None] = {**self.default_headers, **(headers or {})}
         bearer = self._token if token is _OMIT else token
         if bearer is not None:
@@ -253,6 +255,7 @@ class ScimClient:
 
     def _send(self, exchange: Exchange, method: str, url: str, headers: dict[str, str], body: bytes | None,
               timeout: float) -> None:
+        __tracebackhide__ = True  # `headers` carries the plain token (see `request`)
         with self._lock:
             self.run_requests += 1
         self._transcript.append(exchange)
