@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -24,9 +25,12 @@ def run_cleanup(args: argparse.Namespace) -> int:
     token = _token(args)
     base_url = args.scim_url
     targets: list[tuple[str, str, str]] = []
+    run_prefix: str | None = None
+    unconfirmed: list[tuple[str, str]] = []
     if args.journal:
         try:
-            journal_url, _prefix, targets = leftovers(args.journal)
+            journal_url, run_prefix, targets = leftovers(args.journal)
+            unconfirmed = unconfirmed_creates(args.journal)
         except OSError as exc:
             print(f"scim-conformance cleanup: {args.journal}: {exc.strerror}", file=sys.stderr)
             return 2
@@ -38,6 +42,8 @@ def run_cleanup(args: argparse.Namespace) -> int:
     verify: bool | str = False if args.insecure else (args.ca_bundle or True)
     client = ScimClient(base_url, token, verify=verify)
     try:
+        if run_prefix and unconfirmed:
+            targets += in_flight_creates(client, run_prefix, unconfirmed, targets)
         if args.prefix:
             targets += _by_prefix(client, args.prefix)
             if not args.yes:
@@ -72,4 +78,49 @@ def _by_prefix(client: ScimClient, prefix: str) -> list[tuple[str, str, str]]:
             name = str(resource.get(attribute, ""))
             if name.lower().startswith(prefix.lower() + "-"):
                 found.append((endpoint, resource["id"], name))
+    return found
+
+
+NAME_ATTRIBUTE = {"/Users": "userName", "/Groups": "displayName"}
+
+
+def unconfirmed_creates(path: Path) -> list[tuple[str, str]]:
+    """(endpoint, name) of each create the journal announced (`intend`) and never confirmed (`created`).
+
+    A kill that lands while the POST is in flight leaves exactly this: the server made the resource, the run
+    never learnt its id. The name is the run's own (it carries the run prefix), so it can be looked up.
+    """
+    pending: dict[tuple[str, str], int] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by the kill
+        key = (str(record.get("endpoint", "")), str(record.get("name", "")))
+        if record.get("event") == "intend":
+            pending[key] = pending.get(key, 0) + 1
+        elif record.get("event") == "created" and pending.get(key):
+            pending[key] -= 1
+    return [key for key, count in pending.items() if count > 0]
+
+
+def in_flight_creates(client: ScimClient, prefix: str, unconfirmed: list[tuple[str, str]],
+                      known: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The resources behind unconfirmed creates: exact name match, and only names under this run's prefix."""
+    found: list[tuple[str, str, str]] = []
+    seen = {(endpoint, resource_id) for endpoint, resource_id, _name in known}
+    for endpoint, name in unconfirmed:
+        attribute = NAME_ATTRIBUTE.get(endpoint)
+        if attribute is None or not name.lower().startswith(prefix.lower() + "-"):
+            continue  # never look up anything that is not unmistakably this run's
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        exchange = client.get(endpoint, params={"filter": f'{attribute} eq "{quoted}"'})
+        data = exchange.json if isinstance(exchange.json, dict) else {}
+        for resource in data.get("Resources") or []:
+            if not isinstance(resource, dict) or not isinstance(resource.get("id"), str):
+                continue
+            if str(resource.get(attribute, "")).lower() != name.lower() or (endpoint, resource["id"]) in seen:
+                continue
+            seen.add((endpoint, resource["id"]))
+            found.append((endpoint, resource["id"], name))
     return found

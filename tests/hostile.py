@@ -13,6 +13,7 @@ watches one `stopping` event.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import socket
 import struct
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 BIG_BODY_BYTES = 50 * 1024 * 1024
 SILENCE_S = 60.0
@@ -67,8 +69,7 @@ class _Base(BaseHTTPRequestHandler):
 
     def _record(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        self.body = self.rfile.read(length) if length else None  # kept for the proxy to pass on
         with self.server.lock:
             self.server.received.append(Received(self.command, self.path, dict(self.headers.items())))
 
@@ -201,7 +202,44 @@ class Recorder(_Base):
         self.send_json(200, EMPTY_LIST)
 
 
+class Proxy(_Base):
+    """Not hostile itself: forwards to options["upstream"] (an origin) and records every request on the way.
+
+    With options["hold"] = (method, n, event), the n-th request with that method is forwarded, so the upstream
+    acts on it, but its answer is held back (the event is set): the caller can kill the client while the
+    request is in flight, after it took effect and before the client heard of it.
+    """
+
+    def misbehave(self) -> None:
+        upstream = urlsplit(self.server.options["upstream"])
+        connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=30)
+        try:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+            connection.request(self.command, self.path, body=self.body, headers=headers)
+            answer = connection.getresponse()
+            data = answer.read()
+        finally:
+            connection.close()
+        hold = self.server.options.get("hold")
+        if hold and self.command == hold[0]:
+            with self.server.lock:
+                seen = sum(1 for r in self.server.received if r.method == hold[0])
+            if seen == hold[1]:
+                hold[2].set()
+                self.server.stopping.wait(SILENCE_S)
+                self.close_connection = True
+                return
+        self.send_response(answer.status)
+        for name, value in answer.getheaders():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
 CATALOGUE: dict[str, type[_Base]] = {
+    "proxy": Proxy,
     "html": Html,
     "invalid-json": InvalidJson,
     "huge-body": HugeBody,
