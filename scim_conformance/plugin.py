@@ -27,7 +27,7 @@ from scim_conformance.paths import checks_dir
 from scim_conformance.preflight import EXIT_UNUSABLE, PreflightError, preflight
 from scim_conformance.profile import Profile, ProfileError, load_profile
 from scim_conformance.requirements import Registry, load_registry
-from scim_conformance.resources import BLOCKED, Resources
+from scim_conformance.resources import BLOCKED, Resources, remove
 from scim_conformance.results import CheckRecord, RunResults
 
 EXIT_USAGE = 2
@@ -249,15 +249,9 @@ def _sweep(run: Run) -> None:
         return
     _url, _prefix, left = leftovers(run.journal.path)
     for endpoint, resource_id, _name in left:
-        try:
-            exchange = run.client.delete(f"{endpoint}/{resource_id}")
-        except TransportError as exc:
-            run.cleanup_failures.append(f"DELETE {endpoint}/{resource_id}: {exc}")
-            continue
-        if exchange.status in (200, 204, 404):
-            run.journal.removed(endpoint, resource_id)
-        else:
-            run.cleanup_failures.append(f"DELETE {endpoint}/{resource_id} answered {exchange.status}")
+        failure = remove(run.client, run.journal, endpoint, resource_id)
+        if failure:
+            run.cleanup_failures.append(failure)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:

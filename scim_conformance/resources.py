@@ -83,13 +83,19 @@ class Resources:
 
     def cleanup(self) -> None:
         for resource_id in list(reversed(self.created)):
-            try:
-                exchange = self.client.delete(f"{self.endpoint}/{resource_id}")
-            except TransportError as exc:
-                self.cleanup_failures.append(f"DELETE {self.endpoint}/{resource_id}: {exc}")
-                continue
-            if exchange.status in (200, 204, 404):
-                self.journal.removed(self.endpoint, resource_id)
-            else:
-                self.cleanup_failures.append(f"DELETE {self.endpoint}/{resource_id} answered {describe(exchange)}")
+            failure = remove(self.client, self.journal, self.endpoint, resource_id)
+            if failure:
+                self.cleanup_failures.append(failure)
         self.created.clear()
+
+
+def remove(client: ScimClient, journal: Journal, endpoint: str, resource_id: str) -> str | None:
+    """Delete one resource the run owns; None when it is gone, else the line that says why not."""
+    try:
+        exchange = client.delete(f"{endpoint}/{resource_id}")
+    except TransportError as exc:
+        return f"DELETE {endpoint}/{resource_id}: {exc}"
+    if exchange.status in (200, 204, 404):
+        journal.removed(endpoint, resource_id)
+        return None
+    return f"DELETE {endpoint}/{resource_id} answered {describe(exchange)}"
