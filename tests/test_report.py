@@ -42,7 +42,10 @@ JUNIT_KIND = {"fail": "failure", "error": "error", "blocked": "skipped", "not-ap
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteRun]:
     with ReferenceServer(token=TOKEN, defects=DEFECTS) as server:
-        yield run_suite("entra-id", tmp_path_factory.mktemp("report"), base_url=server.base_url, token=TOKEN)
+        # A user's own metadata reaches pytest-html's environment table unredacted by the client: the page's
+        # final pass must catch it there too.
+        yield run_suite("entra-id", tmp_path_factory.mktemp("report"), base_url=server.base_url, token=TOKEN,
+                        extra=("--", "--metadata", "pasted-by-mistake", TOKEN))
 
 
 def report_file(run: SuiteRun, suffix: str) -> Path:
@@ -92,6 +95,7 @@ def test_the_token_was_really_used_and_replaced(suite: SuiteRun):
     # Guards the test above: a run that never sent the token would pass it trivially.
     page = report_file(suite, ".html").read_text(encoding="utf-8")
     assert "[REDACTED]" in page and "$SCIM_TOKEN" in page
+    assert "pasted-by-mistake" in page
     assert suite.document["verdict"]["ready"] is False
 
 

@@ -10,10 +10,14 @@ Two kinds of data feed them, at two moments:
 
 from __future__ import annotations
 
+import os
+from html import escape
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from scim_conformance.client import REDACTED
 from scim_conformance.report import html, junit
 
 SEVERITY_RANK = {"MUST": 0, "SHOULD": 1, "MAY": 2}
@@ -45,9 +49,15 @@ class ReportViews:
     def redact(self, text: str) -> str:
         """Last line of defence for free text (tracebacks, captured output) that did not pass the client."""
         run = self._run()
-        if run is None or run.client is None:
+        if run is None:
             return text
-        return run.client.redact(text) or text
+        if run.client is not None:
+            text = run.client.redact(text) or text
+        if run.token and len(run.token) >= 4:
+            # The forms a token takes once written into HTML or XML (the client covers raw and URL-encoded).
+            for form in {escape(run.token), escape(run.token, quote=False)} - {run.token}:
+                text = text.replace(form, REDACTED)
+        return text
 
     # --- every report -------------------------------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -77,9 +87,19 @@ class ReportViews:
         return None
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if hasattr(config, "workerinput"):
+            return
         path = getattr(config.option, "xmlpath", None)
-        if path and not hasattr(config, "workerinput"):
+        if path:
             junit.mark_harness_errors(path, self.redact)
+        page = Path(os.path.expandvars(getattr(config.option, "htmlpath", None) or "")).expanduser()
+        if page.is_file():
+            # Everything in the page was redacted where it was made; this pass covers what we did not make
+            # (pytest-metadata's environment table, options a user added).
+            text = page.read_text(encoding="utf-8")
+            cleaned = self.redact(text)
+            if cleaned != text:
+                page.write_text(cleaned, encoding="utf-8")
 
 
 class HtmlView:
