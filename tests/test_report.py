@@ -348,3 +348,12 @@ def test_a_run_stopped_at_preflight_still_reports_why(tmp_path: Path):
     assert htmllib.escape(document["verdict"]["summary"], quote=False) in page
     assert "Stopped at preflight" in page
     ET.parse(report_file(run, ".junit.xml"))
+
+
+@pytest.mark.parametrize("profile", ["entra-id-aadoptscim062020", "example-saas-tenant"])
+def test_every_profile_writes_a_document_the_schema_accepts(profile: str, tmp_path: Path):
+    run = run_suite(profile, tmp_path)
+    errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(run.document), key=str)
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors[:10])
+    page = report_file(run, ".html").read_text(encoding="utf-8")
+    assert htmllib.escape(run.document["verdict"]["summary"], quote=False) in page
