@@ -11,7 +11,7 @@ import json
 import shlex
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -26,6 +26,7 @@ DEFAULT_USER_AGENT = f"scim-conformance/{__version__}"
 # A SCIM answer is small; anything past this is a broken or hostile server, not a resource.
 MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 MAX_429_RETRIES = 3
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_RETRY_AFTER_SECONDS = 10.0
 _OMIT = object()
 
@@ -166,9 +167,16 @@ class ScimClient:
         secrets: Iterable[str] = (),
         max_rps: float | None = None,
         user_agent: str | None = DEFAULT_USER_AGENT,
+        token_provider: Callable[[], str] | None = None,
+        read_only: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
+        # Called for the token of every request (e.g. oauth.ClientCredentials); used instead of `token`. If it
+        # has `invalidate()`, a 401 to one of its tokens makes the client fetch a fresh one and retry once.
+        self.token_provider = token_provider
+        # A live tenant in --read-only mode: no request that could change anything leaves this client.
+        self.read_only = read_only
         self.timeout = timeout
         self.session = requests.Session()
         self.session.verify = verify
@@ -176,7 +184,7 @@ class ScimClient:
         self.default_headers = dict(headers or {})
         if user_agent:
             self.default_headers.setdefault("User-Agent", user_agent)
-        self.redact = Redactor([token or "", *secrets])
+        self.redact = Redactor([token or "", *secrets, *getattr(token_provider, "secrets", ())])
         self._min_interval = 1.0 / max_rps if max_rps else 0.0
         self._last_sent = 0.0
         self._lock = threading.Lock()
@@ -224,8 +232,13 @@ class ScimClient:
         """
         # pytest prints a failing frame's arguments; this frame and _send hold the plain token, so they stay hidden.
         __tracebackhide__ = True
+        if self.read_only and method.upper() in WRITE_METHODS and not path.rstrip("/").endswith("/.search"):
+            import pytest  # only a check can send a write, and the plugin reports this skip as `disabled`
+
+            pytest.skip(f"read-only: this check sends {method.upper()} {path.split('?')[0]}")
         merged: dict[str, str | None] = {**self.default_headers, **(headers or {})}
-        bearer = self._token if token is _OMIT else token
+        from_provider = token is _OMIT and self.token_provider is not None
+        bearer = self._provided_token() if from_provider else (self._token if token is _OMIT else token)
         if bearer is not None:
             merged["Authorization"] = f"Bearer {bearer}"
             self.redact.add(bearer)
@@ -251,7 +264,28 @@ class ScimClient:
             partial=partial,
         )
         self._send(exchange, method, url, send_headers, body, timeout or self.timeout)
+        if from_provider and exchange.status == 401 and callable(getattr(self.token_provider, "invalidate", None)):
+            # The token may have been revoked or expired early: one fresh token, one retry, both recorded.
+            self.token_provider.invalidate()  # type: ignore[union-attr]
+            fresh = self._provided_token()
+            if fresh != bearer:
+                return self.request(method, path, query=query if not params else None, params=params,
+                                    json_body=json_body, data=data, headers=headers, token=fresh, partial=partial,
+                                    timeout=timeout)
         return exchange
+
+    def _provided_token(self) -> str:
+        __tracebackhide__ = True
+        assert self.token_provider is not None
+        try:
+            bearer = self.token_provider()
+        except Exception as exc:
+            # One line, as for a refused connection: the run (or preflight) says the token could not be had.
+            message = self.redact(str(exc)) or type(exc).__name__
+            raise TransportError(f"no access token: {message}", "auth",
+                                 Exchange("POST", "(token endpoint)", "", {}, None, error=message)) from None
+        self.redact.add(bearer)
+        return bearer
 
     def _send(self, exchange: Exchange, method: str, url: str, headers: dict[str, str], body: bytes | None,
               timeout: float) -> None:
