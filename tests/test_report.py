@@ -299,6 +299,8 @@ def test_harness_fault_is_an_error_in_the_terminal_and_the_html(hand_run):
     results = {nodeid.split("::")[-1]: [r["result"] for r in rs] for nodeid, rs in rows.items()}
     assert results == {"test_server_is_wrong": ["Failed"], "test_harness_breaks": ["Error"],
                        "test_passes": ["Passed"]}
+    # pytest-html's own tally (its filter boxes) agrees with the rows.
+    assert re.search(r'<span class="failed">1 Failed,', page) and re.search(r'<span class="error">1 Errors,', page)
     (row,) = next(rs for nodeid, rs in rows.items() if nodeid.endswith("test_harness_breaks"))
     detail = "".join(e["content"] for e in row["extras"])
     assert "says nothing about the server" in detail

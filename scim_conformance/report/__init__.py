@@ -107,6 +107,27 @@ class HtmlView:
 
     def __init__(self, views: ReportViews) -> None:
         self.views = views
+        self.harness_faults: dict[str, pytest.TestReport] = {}  # nodeid -> its call report, until teardown
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> Any:
+        """Let pytest-html count a harness fault as an error.
+
+        pytest-html builds a check's row when its teardown report arrives, from the call report it kept, and
+        calls any failed call a failure. For exactly that moment the kept call report of a harness fault
+        says "error", which pytest-html shows and counts as an Error; then it says "failed" again, so every
+        other consumer (terminal, junitxml, exit status) sees pytest's own outcome.
+        """
+        if report.when == "call" and getattr(report, "scim_error", False):
+            self.harness_faults[report.nodeid] = report
+        held = self.harness_faults.pop(report.nodeid, None) if report.when == "teardown" else None
+        if held is not None:
+            held.outcome = "error"  # type: ignore[assignment]
+        try:
+            return (yield)
+        finally:
+            if held is not None:
+                held.outcome = "failed"
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_report_title(self, report: Any) -> None:
@@ -141,9 +162,6 @@ class HtmlView:
         severity = min((s["severity"] for s in severities), key=lambda s: SEVERITY_RANK.get(s, 9), default="")
         cells.insert(2, f'<td class="col-requirement">{shown}</td>')
         cells.insert(3, f'<td class="col-severity">{severity}</td>')
-        if outcome == "error" and report.when == "call":
-            # pytest-html calls every failed call a failure; a harness fault is an error (its own filter box).
-            cells[0] = '<td class="col-result">Error</td>'
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
