@@ -378,8 +378,7 @@ class ScimService:
         return [
             {"value": group["id"], "$ref": group["meta"]["location"], "display": group.get("displayName"),
              "type": "direct"}
-            for group in self.store.containing("Group", f'"{user_id}"')
-            if any(m.get("value") == user_id for m in group.get("members", []))
+            for group in self.store.groups_with_member(user_id)
         ]
 
     def _int_param(self, params: dict[str, str], name: str, default: int) -> int:
@@ -560,7 +559,7 @@ class ScimService:
                     return Response(204)
                 raise not_found(f"{rtype.name} {resource_id!r} not found")
             # A deleted user or group is no longer anybody's member.
-            for group in self.store.containing("Group", f'"{resource_id}"'):
+            for group in self.store.groups_with_member(resource_id):
                 members = group.get("members", [])
                 kept = [m for m in members if m.get("value") != resource_id]
                 if len(kept) != len(members):

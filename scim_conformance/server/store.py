@@ -28,6 +28,13 @@ CREATE INDEX IF NOT EXISTS resources_user_name ON resources (resource_type, user
 CREATE INDEX IF NOT EXISTS resources_display_name ON resources (resource_type, display_name);
 CREATE INDEX IF NOT EXISTS resources_external_id ON resources (resource_type, external_id);
 CREATE INDEX IF NOT EXISTS resources_type_seq ON resources (resource_type, seq);
+-- Group membership, mirrored from the groups' documents: "which groups is this user in" without a scan.
+CREATE TABLE IF NOT EXISTS memberships (
+    group_id  TEXT NOT NULL,
+    member_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS memberships_member ON memberships (member_id);
+CREATE INDEX IF NOT EXISTS memberships_group ON memberships (group_id);
 """
 
 # The columns a filter may narrow on, by attribute name (lower case).
@@ -79,6 +86,16 @@ class Store:
             json.dumps(doc, separators=(",", ":")),
         )
 
+    def _index_members(self, resource_type: str, doc: dict[str, Any]) -> None:
+        if resource_type != "Group":
+            return
+        self._db.execute("DELETE FROM memberships WHERE group_id = ?", (doc["id"],))
+        members = {m.get("value") for m in doc.get("members", []) if isinstance(m, dict)}
+        self._db.executemany(
+            "INSERT INTO memberships (group_id, member_id) VALUES (?, ?)",
+            [(doc["id"], member) for member in members if isinstance(member, str)],
+        )
+
     def insert(self, resource_type: str, doc: dict[str, Any]) -> None:
         with self.lock:
             self._db.execute(
@@ -86,15 +103,13 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 self._row(resource_type, doc),
             )
+            self._index_members(resource_type, doc)
 
     def insert_many(self, resource_type: str, docs: Iterable[dict[str, Any]]) -> None:
         """Bulk load (benchmarks, fixtures) in one transaction."""
         with self.transaction():
-            self._db.executemany(
-                "INSERT INTO resources (id, resource_type, user_name, display_name, external_id, doc)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (self._row(resource_type, doc) for doc in docs),
-            )
+            for doc in docs:
+                self.insert(resource_type, doc)
 
     def update(self, resource_type: str, doc: dict[str, Any], *, keep_user_name_index: bool = False) -> None:
         _, _, user_name, display_name, external_id, text = self._row(resource_type, doc)
@@ -111,12 +126,14 @@ class Store:
                     " WHERE id = ? AND resource_type = ?",
                     (user_name, display_name, external_id, text, doc["id"], resource_type),
                 )
+            self._index_members(resource_type, doc)
 
     def delete(self, resource_type: str, resource_id: str) -> bool:
         with self.lock:
             cursor = self._db.execute(
                 "DELETE FROM resources WHERE id = ? AND resource_type = ?", (resource_id, resource_type)
             )
+            self._db.execute("DELETE FROM memberships WHERE group_id = ?", (resource_id,))
             return cursor.rowcount > 0
 
     def get(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:
@@ -164,6 +181,15 @@ class Store:
             ).fetchall()
         for row in rows:
             yield json.loads(row[0])
+
+    def groups_with_member(self, member_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT r.doc FROM memberships m JOIN resources r ON r.id = m.group_id"
+                " WHERE m.member_id = ? ORDER BY r.seq",
+                (member_id,),
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
 
     def containing(self, resource_type: str, needle: str) -> list[dict[str, Any]]:
         """Resources whose JSON text contains the string; a cheap pre-filter, callers check properly."""
