@@ -6,6 +6,10 @@ Two kinds of data feed them, at two moments:
   - the result document (verdict, per-requirement outcomes) exists only once the plugin's tryfirst
     `pytest_sessionfinish` has run; pytest-html asks for its summary after that, so the verdict and the
     compliance matrix are built from the document itself.
+
+A harness fault (the record's outcome `error`; `report.scim_error` on the call report) is an error in every
+view, never a failure: E in the terminal, an Error row and count in pytest-html, <error> in JUnit (junit.py
+rewrites exactly those test cases once junitxml has written the file).
 """
 
 from __future__ import annotations
