@@ -528,26 +528,24 @@ class ScimService:
             previous = self._load(rtype, resource_id)
             body = self._json(request)
             content = {k: v for k, v in copy.deepcopy(previous).items() if k not in SERVER_OWNED}
-            patcher = Patcher(rtype, self.defects, lambda node, parent: self._bind_path_filter(rtype, node, parent))
+            patcher = Patcher(rtype, self.defects, lambda node, parent: self.bind_filter(rtype, node, parent))
             patched = patcher.apply(content, body)
             content = Cleaner(rtype, self.defects).clean(patched, keep_unknown=True)
             self._complete(rtype, content, previous)
-            renamed = rtype.name == "User" and str(content.get("userName")).lower() != str(
-                previous.get("userName")
-            ).lower()
-            if renamed or (
-                rtype.name == "Group"
-                and str(content.get("displayName")).lower() != str(previous.get("displayName")).lower()
-            ):
+            renamed = self._unique_value(rtype, content) != self._unique_value(rtype, previous)
+            if renamed:
                 self._check_unique(rtype, content, resource_id)
             doc = self._document(rtype, resource_id, content, previous)
             if not self.defects.on("patch-not-applied"):
-                stale = renamed and self.defects.on("rename-stale-index")
+                stale = renamed and rtype.name == "User" and self.defects.on("rename-stale-index")
                 self.store.update(rtype.name, doc, keep_user_name_index=stale)
         return self._single(rtype, doc, params, 200)
 
-    def _bind_path_filter(self, rtype: ResourceType, node: Node, parent: AttrDef | None) -> Node:
-        return self.bind_filter(rtype, copy.deepcopy(node), parent)
+    @staticmethod
+    def _unique_value(rtype: ResourceType, doc: dict[str, Any]) -> str | None:
+        """The value that must be unique (case-insensitively) among resources of the type."""
+        value = doc.get("userName" if rtype.name == "User" else "displayName")
+        return value.lower() if isinstance(value, str) else None
 
     def delete(self, rtype: ResourceType, resource_id: str) -> Response:
         with self.store.transaction():
