@@ -64,7 +64,7 @@ window.addEventListener("load", function () {
     return visible(r.querySelector(".extras-row .scim-check"));
   }).length;
   var link = document.querySelector("a.scim-check-link.c-pass");
-  found.clicked = link ? decodeURIComponent(link.getAttribute("href").slice(1)) : null;
+  found.clicked = link ? link.getAttribute("data-check") : null;
   if (link) { link.click(); }
   setTimeout(function () {
     var row = found.clicked && rowOf(found.clicked);

@@ -225,7 +225,7 @@ def matrix_row(requirement: Mapping[str, Any], check_outcome: Mapping[str, str])
     checks = requirement.get("checks", [])
     links = "".join(
         f'<a class="scim-check-link c-{_a(check_outcome.get(c, "pass"))}" href="{_a(row_anchor(c))}" '
-        f'title="{_a(c)}">{_t(short_name(c))}</a>'
+        f'data-check="{_a(c)}" title="{_a(c)}">{_t(short_name(c))}</a>'
         for c in checks[:MAX_CHECK_LINKS])
     if len(checks) > MAX_CHECK_LINKS:
         links += f'<span class="scim-more">and {len(checks) - MAX_CHECK_LINKS} more</span>'

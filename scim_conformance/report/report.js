@@ -31,7 +31,7 @@
     if (!link) {
       return;
     }
-    var nodeid = decodeURIComponent(link.getAttribute("href").slice(1));
+    var nodeid = link.getAttribute("data-check");
     if (openCheck(nodeid)) {
       event.preventDefault();
       history.replaceState(null, "", "#" + encodeURIComponent(nodeid));
