@@ -139,6 +139,9 @@ def test_parse_rejects_malformed_filters(text: str) -> None:
         ('meta.lastModified gt "2026-01-01T00:00:00Z"', True),
         ('meta.lastModified lt "2026-01-01T00:00:00Z"', False),
         ('userName eq "x" or (displayName eq "pat lee" and not (active eq false))', True),
+        ('manager eq "m9"', True),  # unqualified extension attribute, as Entra's old lookup writes it
+        ('id eq "a1" and manager eq "m8"', False),
+        ('employeeNumber eq "e-7"', True),
         ("title eq null", True),
         ("userName ne null", True),
     ],

@@ -365,6 +365,14 @@ def _values(obj: Any, path: AttrPath, core_urn: str) -> list[Any]:
     """Every leaf value the path reaches, flattening multi-valued attributes (any element may match)."""
     container = _container(obj, path.urn, core_urn) if isinstance(obj, dict) else None
     value = get_ci(container, path.attr)
+    if value is None and path.urn is None and core_urn and isinstance(obj, dict):
+        # An unqualified name the core schema lacks may live in an extension (Entra's old
+        # "manager eq <id>" lookup names the enterprise attribute without its URN).
+        for key, extension in obj.items():
+            if key.lower().startswith("urn:") and isinstance(extension, dict):
+                value = get_ci(extension, path.attr)
+                if value is not None:
+                    break
     items = value if isinstance(value, list) else [value]
     out: list[Any] = []
     for item in items:

@@ -45,6 +45,7 @@ from .schemas import (
     SCHEMAS_BY_ID,
     AttrDef,
     ResourceType,
+    find_attr,
     service_provider_config,
 )
 from .store import INDEXED_COLUMNS, Store
@@ -257,6 +258,9 @@ class ScimService:
         def resolve(path: AttrPath, parent: AttrDef | None) -> AttrDef | None:
             # Inside a value filter names are sub-attributes of the filtered attribute.
             found = parent.sub(path.attr) if parent is not None else rtype.attribute(path.urn, path.attr)
+            if found is None and parent is None and path.urn is None:
+                # The same fallback as evaluation: an unqualified extension attribute (manager).
+                found = next((a for e in rtype.extensions if (a := find_attr(e.attributes, path.attr))), None)
             if found is not None and path.sub is not None:
                 found = found.sub(path.sub)
             return found
