@@ -63,6 +63,10 @@ window.addEventListener("load", function () {
   found.passedUnfolded = [].filter.call(passedRows, function (r) {
     return visible(r.querySelector(".extras-row .scim-check"));
   }).length;
+  var onlyProblems = document.getElementById("scim-only-problems");
+  onlyProblems.click();
+  found.problemRows = [].filter.call(document.querySelectorAll(".scim-matrix tr[id^='req-']"), visible).length;
+  onlyProblems.click();
   var link = document.querySelector("a.scim-check-link.c-pass");
   found.clicked = link ? link.getAttribute("data-check") : null;
   if (link) { link.click(); }
@@ -136,8 +140,11 @@ def test_first_screen_answers_is_the_server_ready(rendered, suite: SuiteRun):
     assert found["verdict"]
     assert found["verdictText"] == suite.document["verdict"]["summary"]
     assert suite.document["verdict"]["summary"].startswith("Entra-ready: no")
-    # Every requirement has a visible matrix row.
+    # Every requirement has a visible matrix row; the filter box leaves those that need attention.
     assert found["matrixRows"] == len(suite.document["requirements"])
+    needs_attention = [r for r in suite.document["requirements"]
+                       if r["outcome"] in ("fail", "error", "deviation", "blocked")]
+    assert found["problemRows"] == len(needs_attention) > 0
     assert dom.index('id="scim-verdict"') < dom.index('id="scim-matrix"') < dom.index('id="results-table"')
 
 
