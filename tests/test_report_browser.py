@@ -54,6 +54,7 @@ window.addEventListener("load", function () {
   var found = {};
   found.verdict = visible(document.querySelector("#scim-verdict .scim-verdict-line"));
   found.verdictText = (document.querySelector("#scim-verdict .scim-verdict-line") || {}).textContent;
+  found.title = document.title;
   found.matrixRows = [].filter.call(document.querySelectorAll(".scim-matrix tr[id^='req-']"), visible).length;
   var failing = document.querySelector("tbody.failed .scim-transcript[open] .scim-x");
   found.failingTranscript = visible(failing);
@@ -139,6 +140,7 @@ def test_first_screen_answers_is_the_server_ready(rendered, suite: SuiteRun):
     dom, found = rendered
     assert found["verdict"]
     assert found["verdictText"] == suite.document["verdict"]["summary"]
+    assert found["title"].startswith(suite.document["verdict"]["summary"])
     assert suite.document["verdict"]["summary"].startswith("Entra-ready: no")
     # Every requirement has a visible matrix row; the filter box leaves those that need attention.
     assert found["matrixRows"] == len(suite.document["requirements"])

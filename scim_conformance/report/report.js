@@ -116,6 +116,14 @@
     }
   }).observe(document.documentElement, {childList: true, subtree: true});
 
+  // The browser tab says the verdict too, so a row of open reports can be told apart.
+  document.addEventListener("DOMContentLoaded", function () {
+    var line = document.querySelector("#scim-verdict .scim-verdict-line");
+    if (line) {
+      document.title = line.textContent + " \u00b7 " + document.title;
+    }
+  });
+
   document.addEventListener("change", function (event) {
     if (event.target.id === "scim-only-problems") {
       document.getElementById("scim-matrix").classList.toggle("scim-problems-only", event.target.checked);
