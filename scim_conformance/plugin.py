@@ -387,8 +387,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if report.failed and record.outcome == "pass":
             record.outcome, record.message = "error", _one_line(call)
         report.scim_check = record.as_dict()  # type: ignore[attr-defined]
-    if report.when == "call":
-        report.user_properties.append(("requirements", " ".join(record.requirements)))
     return report
 
 
