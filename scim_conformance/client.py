@@ -7,16 +7,21 @@ report, log or message built from a transcript can leak it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
+import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+import requests.adapters
+import urllib3
+import urllib3.connection
 from urllib3.util import SKIP_HEADER
 
 from scim_conformance import __version__
@@ -181,6 +186,7 @@ class ScimClient:
         self.session = requests.Session()
         self.session.verify = verify
         self.session.trust_env = False  # a proxy from the environment must never see the token
+        _watch_connections(self.session)
         self.default_headers = dict(headers or {})
         if user_agent:
             self.default_headers.setdefault("User-Agent", user_agent)
@@ -191,6 +197,7 @@ class ScimClient:
         self._transcript: list[Exchange] = []
         self.run_requests = 0
         self.findings: list[str] = []  # transport-level notes, e.g. a 429 without Retry-After
+        self._throttled_out = False  # the last 429 survived every retry (see _send)
 
     # --- transcript -------------------------------------------------------------------------------------------
     def begin(self) -> None:
@@ -303,8 +310,13 @@ class ScimClient:
                 if "User-Agent" not in headers:
                     # urllib3 adds its own User-Agent unless told to skip it: the IdP sends none at all.
                     prepared.headers["User-Agent"] = SKIP_HEADER
-                response = self.session.send(prepared, timeout=timeout, allow_redirects=False, stream=True)
-                raw = self._read_limited(response, started, timeout)
+                with _deadline(timeout * 3) as watch:
+                    response = self.session.send(prepared, timeout=timeout, allow_redirects=False, stream=True)
+                    raw = self._read_limited(response, started, timeout)
+                if watch.fired:
+                    # Cut off mid-headers, http.client takes what it got for a complete (and wrong) answer.
+                    raise TransportError(f"no complete answer within {timeout * 3:.0f} s (the server drip-fed it)",
+                                         "timeout", None)  # type: ignore[arg-type]
             except TransportError as exc:
                 exchange.elapsed_ms = (time.monotonic() - started) * 1000
                 exchange.error = str(exc)
@@ -312,6 +324,8 @@ class ScimClient:
             except requests.RequestException as exc:
                 exchange.elapsed_ms = (time.monotonic() - started) * 1000
                 kind, text = describe_transport_error(exc)
+                if watch.fired:
+                    kind, text = "timeout", f"no complete answer within {timeout * 3:.0f} s (the server drip-fed it)"
                 exchange.error = self.redact(text)
                 raise TransportError(f"{method} {exchange.url}: {exchange.error}", kind, exchange) from None
             exchange.elapsed_ms = (time.monotonic() - started) * 1000
@@ -320,14 +334,28 @@ class ScimClient:
             exchange.response_headers = self.redact.headers(dict(response.headers))
             exchange.response_body = self.redact(raw.decode(response.encoding or "utf-8", "replace"))
             exchange._json = _OMIT
-            if response.status_code != 429 or attempt == MAX_429_RETRIES:
+            if response.status_code != 429:
+                self._throttled_out = False
+                return
+            if attempt == MAX_429_RETRIES or self._throttled_out:
+                if not self._throttled_out:
+                    # A server that still refuses after every retry would make each later request wait as long:
+                    # until it answers anything but 429 again, its 429s are taken as they come.
+                    self._throttled_out = True
+                    self.findings.append(f"{method} {exchange.url}: still 429 after {MAX_429_RETRIES} retries; "
+                                         "later 429s are not retried until the server answers otherwise")
                 return
             retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
             if retry_after is None:
                 self.findings.append(f"{method} {exchange.url}: 429 without a usable Retry-After header")
                 retry_after = 1.0
+            if retry_after > MAX_RETRY_AFTER_SECONDS:
+                # Waiting a part of what the server asks for would only earn another 429.
+                self.findings.append(f"{method} {exchange.url}: 429 asking to wait {retry_after:.0f} s "
+                                     f"(more than {MAX_RETRY_AFTER_SECONDS:.0f} s); not retried")
+                return
             exchange.retries += 1
-            time.sleep(min(retry_after, MAX_RETRY_AFTER_SECONDS))
+            time.sleep(retry_after)
 
     @staticmethod
     def _read_limited(response: requests.Response, started: float, timeout: float) -> bytes:
@@ -372,6 +400,75 @@ class ScimClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+# --- a deadline on the whole exchange ------------------------------------------------------------------------------
+# requests' timeout bounds each socket read, so a server that drip-feeds one byte at a time (headers or body)
+# never trips it. The connections record themselves per thread as they send, and a timer shuts the socket
+# down once the whole exchange has taken too long, which wakes the blocked read with an error.
+_WATCH = threading.local()
+
+
+class _Watch:
+    def __init__(self) -> None:
+        self.connection: Any = None
+        self.fired = False
+        self.lock = threading.Lock()
+
+    def abort(self) -> None:
+        with self.lock:
+            sock = getattr(self.connection, "sock", None)
+            if sock is None:
+                return  # still connecting: the connect timeout covers that
+            self.fired = True
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[_Watch]:
+    watch = _Watch()
+    _WATCH.current = watch
+    timer = threading.Timer(seconds, watch.abort)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield watch
+    finally:
+        timer.cancel()
+        with watch.lock:  # an abort in progress finishes before the connection can be reused
+            _WATCH.current = None
+
+
+class _Watched:
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        watch = getattr(_WATCH, "current", None)
+        if watch is not None:
+            watch.connection = self
+        return super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+def _watch_connections(session: requests.Session) -> None:
+    adapter = requests.adapters.HTTPAdapter()
+    adapter.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

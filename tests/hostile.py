@@ -195,6 +195,34 @@ class EndlessChunks(_Base):
         self.close_connection = True
 
 
+class Trickle(_Base):
+    """Drip-feeds its answer one byte at a time (options["part"]: "headers" or "body"), never idle long enough
+    for a socket read timeout to fire: only a deadline on the whole exchange ends it."""
+
+    def misbehave(self) -> None:
+        body = json.dumps(EMPTY_LIST).encode() * 2000
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/scim+json\r\nContent-Length: {len(body)}\r\n"
+                + "X-Padding: " + "p" * 4000 + "\r\n\r\n").encode()
+        slow, fast = (head, b"") if self.server.options.get("part") == "headers" else (body, head)
+        self.wfile.write(fast)
+        for index in range(len(slow)):
+            if self.server.stopping.wait(float(self.server.options.get("pause", 0.1))):
+                break
+            self.wfile.write(slow[index:index + 1])
+            self.wfile.flush()
+        self.close_connection = True
+
+
+class RateLimited(_Base):
+    """429 on everything, asking to come back after options["retry_after"] seconds (3600 by default)."""
+
+    def misbehave(self) -> None:
+        body = json.dumps({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "429",
+                           "detail": "Too many requests"}).encode()
+        self.send_body(429, "application/scim+json", body,
+                       {"Retry-After": str(self.server.options.get("retry_after", 3600))})
+
+
 class Recorder(_Base):
     """A well-behaved bystander (the redirect target): answers an empty ListResponse and remembers what it saw."""
 
@@ -248,6 +276,8 @@ CATALOGUE: dict[str, type[_Base]] = {
     "redirect": Redirect,
     "server-error": ServerError,
     "endless-chunks": EndlessChunks,
+    "trickle": Trickle,
+    "rate-limited": RateLimited,
     "recorder": Recorder,
 }
 
