@@ -18,6 +18,7 @@ import json
 import socket
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,13 +49,25 @@ class _Server(ThreadingHTTPServer):
         self.received: list[Received] = []
         self.lock = threading.Lock()
         self.workers: list[threading.Thread] = []
+        self.connections: list[socket.socket] = []
+        self.accepted = 0
 
     def process_request(self, request: Any, client_address: Any) -> None:
         # Kept so that stop() can wait for the stuck handlers to notice `stopping` and return.
         worker = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
         with self.lock:
             self.workers = [w for w in self.workers if w.is_alive()] + [worker]
+            self.connections.append(request)
+            self.accepted += 1
         worker.start()
+
+    def close_connections(self) -> None:
+        # A handler idling on a kept-alive connection waits for the next request line; a shutdown wakes it.
+        with self.lock:
+            connections, self.connections = self.connections, []
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 class _Base(BaseHTTPRequestHandler):
@@ -205,8 +218,11 @@ class Trickle(_Base):
                 + "X-Padding: " + "p" * 4000 + "\r\n\r\n").encode()
         slow, fast = (head, b"") if self.server.options.get("part") == "headers" else (body, head)
         self.wfile.write(fast)
+        # options["give_up_after"] ends the drip (and the connection), so a client without a deadline fails a
+        # test instead of hanging it.
+        give_up = time.monotonic() + float(self.server.options.get("give_up_after", SILENCE_S))
         for index in range(len(slow)):
-            if self.server.stopping.wait(float(self.server.options.get("pause", 0.1))):
+            if self.server.stopping.wait(float(self.server.options.get("pause", 0.1))) or time.monotonic() > give_up:
                 break
             self.wfile.write(slow[index:index + 1])
             self.wfile.flush()
@@ -315,11 +331,17 @@ class HostileServer:
         self._httpd.stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
+        self._httpd.close_connections()
         with self._httpd.lock:
             workers = list(self._httpd.workers)
         for worker in workers:
             worker.join(timeout=5)
         self._thread.join(timeout=5)
+
+    @property
+    def connections_accepted(self) -> int:
+        with self._httpd.lock:
+            return self._httpd.accepted
 
     @property
     def stuck_workers(self) -> int:

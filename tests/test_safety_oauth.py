@@ -1,4 +1,4 @@
-"""OAuth 2.0 client credentials, and the client's own guards for a live tenant (token provider, read-only).
+"""OAuth 2.0 client credentials, and ScimClient's token provider hook.
 
 The token endpoint logic is tested against `responses` with a hand-driven clock; the whole path (token server ->
 token -> SCIM request) over real sockets with a tiny token server on 127.0.0.1 in front of the reference server.
@@ -185,25 +185,6 @@ def test_no_token_from_the_endpoint_is_a_transport_error_without_the_secret():
     assert raised.value.kind == "auth" and "invalid_client" in str(raised.value)
     assert SECRET not in str(raised.value) and SECRET not in (raised.value.exchange.error or "")
     assert not [c for c in responses.calls if c.request.url.startswith(BASE)]
-
-
-# --- read-only, enforced by the client ---------------------------------------------------------------------------
-@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
-@responses.activate
-def test_read_only_client_refuses_every_write(method):
-    client = ScimClient(BASE, "tok-ro-123456", read_only=True)
-    with pytest.raises(pytest.skip.Exception, match=f"^read-only: this check sends {method} /Users/1$"):
-        client.request(method, "/Users/1", json_body={})
-    assert len(responses.calls) == 0 and client.run_requests == 0
-
-
-@responses.activate
-def test_read_only_client_still_reads_and_searches():
-    responses.get(f"{BASE}/Users", json={"totalResults": 0})
-    responses.post(f"{BASE}/Users/.search", json={"totalResults": 0})
-    client = ScimClient(BASE, "tok-ro-123456", read_only=True)
-    assert client.get("/Users").status == 200
-    assert client.post("/Users/.search", {"filter": 'userName eq "x"'}).status == 200
 
 
 # --- over real sockets -----------------------------------------------------------------------------------------------
