@@ -195,8 +195,10 @@ def test_fault_after_preflight(finished, kind):
     assert document["checks"], "the checks should have run"
     assert len(server.requests) > 10
     assert any(r.headers.get("Authorization") == f"Bearer {TOKEN}" for r in server.requests)
-    # Nothing was created (no server here ever answers a create with an id), so there is nothing to clean up.
-    assert document["run"]["cleanup_failures"] == []
+    # No server here ever answers a create with an id, so nothing is confirmed and nothing is deleted. (Looking up
+    # a create whose answer was garbage may fail against these servers; that is reported, not hidden.)
+    assert [f for f in document["run"]["cleanup_failures"] if f.startswith("DELETE")] == []
+    assert not [r for r in server.requests if r.method == "DELETE"]
     # The bystander answers perfectly, so following a redirect would have been tempting: it saw nothing at all,
     # so certainly no Authorization header.
     assert done.bystander.requests == [], "a redirect was followed"
@@ -232,3 +234,12 @@ def test_endless_429_does_not_stall_the_run(finished, name):
     # Each request is tried at most 1 + 3 times, and after the first exhausted one, once.
     requests_made = outcome.document()["run"]["requests"]
     assert len(done.server.requests) <= requests_made + 3
+
+
+@pytest.mark.xfail(strict=True, reason="preflight passes a 429 whose body is JSON, so the checks run against a server "
+                                       "that only rate-limits and the verdict reads 'MUST requirements fail'. "
+                                       "Fix in preflight.py: a 429 (after the client's retries) is a PreflightError.")
+def test_rate_limited_from_the_start_stops_at_preflight(finished):
+    outcome = finished["429-retry-after-3600"].outcome
+    assert outcome.returncode == 3, outcome.output[-3000:]
+    assert "429" in preflight_line(outcome)
