@@ -45,9 +45,11 @@ def _walk(scim, endpoint, requirement_id, created_ids):
         if len(page) > PAGE:
             expect.fail(requirement_id, f"at most {PAGE} resources per page", f"{len(page)}", exchange)
         total = data.get("totalResults")
+        # A numeric string is judged by RFC-LIST-RESPONSE-SCHEMA; the walk only needs the number.
+        total = int(total) if isinstance(total, str) and total.isdigit() else total
         seen.extend(r.get("id") for r in page)
         start += len(page)
-        if not page or start > (total or 0) or start > 10_000:
+        if not page or not isinstance(total, int) or start > total or start > 10_000:
             break
     mine = [i for i in seen if i in created_ids]
     if sorted(mine) != sorted(created_ids):

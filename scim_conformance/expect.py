@@ -59,6 +59,8 @@ def list_response(exchange: Exchange, requirement: str, total_results: int | Non
         fail(requirement, "Resources as an array", f"{type(resources).__name__}", exchange)
     if total_results is not None:
         total = data.get("totalResults")
+        # A numeric string is judged by RFC-LIST-RESPONSE-SCHEMA; here only the count matters.
+        total = int(total) if isinstance(total, str) and total.isdigit() else total
         if total != total_results or len(resources) != total_results:
             fail(requirement, f"totalResults {total_results} with {total_results} resource(s)",
                  f"totalResults {total!r} with {len(resources)} resource(s)", exchange)

@@ -41,11 +41,12 @@ class IdentityFactory:
         """A person as Entra holds them (Entra's own attribute names)."""
         n = self._next()
         given, surname = self.faker.first_name(), self.faker.last_name()
-        local = f"{self.prefix}-{n}.{_ascii(given)}.{_ascii(surname)}".lower()
+        # Mixed case, as real UPNs are: a server must keep userName exactly as sent.
+        local = f"{self.prefix}-{n}.{_ascii(given)}.{_ascii(surname)}"
         return {
             "userPrincipalName": f"{local}@{DOMAIN}",
             # mail differs from the UPN, so a report shows which of the two a mapping took.
-            "mail": f"{local.replace('.', '_', 1)}@mail.{DOMAIN}",
+            "mail": f"{local.replace('.', '_', 1).lower()}@mail.{DOMAIN}",
             "mailNickname": f"{self.prefix}-{n}-{self.faker.hexify('^^^^^^^^')}",
             "objectId": self.faker.uuid4(),
             "givenName": given,

@@ -452,6 +452,8 @@ def _observe(record: CheckRecord, run: Run, report: pytest.TestReport) -> None:
     record.observed = sorted(observed & run.applicable)
     if not problems:
         return
+    # The check's own assertions all held; only responses broke a cross-cutting requirement.
+    record.verified = list(record.requirements)
     record.outcome = "fail"
     record.failed_requirements = sorted(problems)
     lines = [f"{rid}: {'; '.join(sorted(set(found))[:3])}" for rid, found in sorted(problems.items())]

@@ -42,6 +42,7 @@ class CheckRecord:
     duration_s: float = 0.0
     transcript: list[dict[str, Any]] = field(default_factory=list)
     observed: list[str] = field(default_factory=list)  # cross-cutting requirements judged on its responses
+    verified: list[str] = field(default_factory=list)  # own requirements that held in a check failed otherwise
     cleanup_failures: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -69,7 +70,10 @@ class RunResults:
         for check in self.checks:
             for rid in check["requirements"]:
                 if check["outcome"] == "fail":
-                    seen[rid].add("fail" if rid in check["failed_requirements"] else "verified-other")
+                    if rid in check["failed_requirements"]:
+                        seen[rid].add("fail")
+                    else:
+                        seen[rid].add("pass" if rid in check.get("verified", []) else "verified-other")
                 else:
                     seen[rid].add(check["outcome"])
             for rid in check["failed_requirements"]:

@@ -349,6 +349,22 @@ def canonical_values(c: Client) -> bool:
     return "canonicalValues" in c.get("/Schemas").text
 
 
+def schema_nulls(c: Client) -> bool:
+    return any(None in a.values() for s in c.get("/Schemas").json()["Resources"] for a in s["attributes"])
+
+
+def total_type(c: Client) -> str:
+    return type(c.get("/Users").json()["totalResults"]).__name__
+
+
+def group_schemas(c: Client) -> bool:
+    return "schemas" in c.get(f"/Groups/{c.group()['id']}").json()
+
+
+def username_kept(c: Client) -> bool:
+    return c.user(userName="Pat.Lee-" + uuid.uuid4().hex[:6])["userName"].startswith("Pat.Lee-")
+
+
 def start_index(c: Client) -> int:
     for _ in range(3):
         c.user()
@@ -403,6 +419,10 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "drop-active": (active_shown, True, False),
     "password-echoed": (password_shown, False, True),
     "schemas-no-canonical-values": (canonical_values, True, False),
+    "schemas-null-properties": (schema_nulls, False, True),
+    "list-total-string": (total_type, "int", "str"),
+    "group-schemas-missing": (group_schemas, True, False),
+    "username-lowercased": (username_kept, True, False),
     "missing-id-400": (missing_id, 404, 400),
     "deleted-still-readable": (deleted_readable, (204, 404), (204, 200)),
     "delete-missing-204": (delete_missing, 404, 204),

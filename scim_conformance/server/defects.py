@@ -48,6 +48,10 @@ DEFECTS: dict[str, str] = {
     "drop-active": "leaves 'active' out of every User representation",
     "password-echoed": "returns the stored password in User representations",
     "schemas-no-canonical-values": "leaves canonicalValues out of /Schemas",
+    "schemas-null-properties": "writes null for the attribute characteristics it has no value for in /Schemas",
+    "list-total-string": "writes totalResults in every ListResponse as a string",
+    "group-schemas-missing": "leaves 'schemas' out of Group representations",
+    "username-lowercased": "stores a new user's userName in lower case instead of exactly as sent",
     # Reads and deletes
     "missing-id-400": "answers 400 instead of 404 to GET of an unknown id",
     "deleted-still-readable": "answers DELETE of a user with 204 but the user stays readable by id and filter",

@@ -228,7 +228,8 @@ class ScimService:
     def _list_response(self, resources: list[Any], total: int | None = None, start: int = 1) -> dict[str, Any]:
         return {
             "schemas": [LIST_RESPONSE],
-            "totalResults": len(resources) if total is None else total,
+            "totalResults": (len(resources) if total is None else total) if not self.defects.on("list-total-string")
+            else str(len(resources) if total is None else total),
             "startIndex": start,
             "itemsPerPage": len(resources),
             "Resources": resources,
@@ -246,6 +247,10 @@ class ScimService:
         canonical = not self.defects.on("schemas-no-canonical-values")
         if schema_id is None:
             docs = [s.to_json(self.base_url, canonical_values=canonical) for s in SCHEMAS]
+            if self.defects.on("schemas-null-properties"):
+                for doc in docs:
+                    for attribute in doc.get("attributes", []):
+                        attribute.setdefault("referenceTypes", None)
             return Response(200, self._list_response(docs))
         schema = SCHEMAS_BY_ID.get(schema_id.lower())
         if schema is None:
@@ -370,6 +375,8 @@ class ScimService:
                 out.pop("active", None)
         else:
             out.setdefault("members", [])
+            if self.defects.on("group-schemas-missing"):
+                out.pop("schemas", None)
         return project(
             out,
             rtype,
@@ -503,6 +510,8 @@ class ScimService:
         cleaner = Cleaner(rtype, self.defects)
         listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
         content = cleaner.clean(body, listed_schemas=listed)
+        if rtype.name == "User" and isinstance(content.get("userName"), str) and self.defects.on("username-lowercased"):
+            content["userName"] = content["userName"].lower()
         with self.store.transaction():
             self._complete(rtype, content)
             self._check_unique(rtype, content, None)
