@@ -39,6 +39,11 @@ def run_cleanup(args: argparse.Namespace) -> int:
         print("scim-conformance cleanup: need the SCIM URL (--scim-url or the journal) and a token "
               f"(${args.scim_token_env} or --scim-token-file)", file=sys.stderr)
         return 2
+    if args.prefix and len(args.prefix) < MIN_PREFIX:
+        # Prefixes are generated as scimc<hex>; anything shorter could match a real person's name.
+        print(f"scim-conformance cleanup: --prefix must be a run prefix (at least {MIN_PREFIX} characters)",
+              file=sys.stderr)
+        return 2
     verify: bool | str = False if args.insecure else (args.ca_bundle or True)
     client = ScimClient(base_url, token, verify=verify)
     try:
@@ -52,33 +57,76 @@ def run_cleanup(args: argparse.Namespace) -> int:
                 print(f"{len(targets)} resource(s) match prefix {args.prefix!r}; run again with --yes to delete")
                 return 0
         failures = 0
+        prefixes = [p for p in (run_prefix, args.prefix) if p]
         for endpoint, resource_id, name in targets:
+            refusal = not_ours(client, endpoint, resource_id, prefixes)
+            if refusal == GONE:
+                print(f"already gone {endpoint}/{resource_id} {name}".rstrip())
+                continue
+            if refusal:
+                failures += 1
+                print(f"LEFT ALONE {endpoint}/{resource_id}: {refusal}"[:300])
+                continue
             exchange = client.delete(f"{endpoint}/{resource_id}")
             if exchange.status in (200, 204, 404):
                 print(f"deleted {endpoint}/{resource_id} {name}".rstrip())
             else:
                 failures += 1
                 print(f"FAILED {endpoint}/{resource_id}: {exchange.status} {exchange.response_body or ''}"[:300])
-        print(f"cleanup: {len(targets) - failures} removed, {failures} failed")
+        print(f"cleanup: {len(targets) - failures} removed, {failures} failed or left alone")
         return 1 if failures else 0
     except TransportError as exc:
         print(f"scim-conformance cleanup: {exc}", file=sys.stderr)
         return 3
 
 
+MIN_PREFIX = 6
+GONE = "gone"
+
+
 def _by_prefix(client: ScimClient, prefix: str) -> list[tuple[str, str, str]]:
-    # Prefixes are generated as scimc<hex>; anything shorter could match a real person's name.
-    if len(prefix) < 6:
-        raise SystemExit("scim-conformance cleanup: --prefix must be a run prefix (at least 6 characters)")
     found = []
     for endpoint, attribute in (("/Users", "userName"), ("/Groups", "displayName")):
-        exchange = client.get(endpoint, params={"filter": f'{attribute} sw "{prefix}-"', "count": 1000})
-        data = exchange.json if isinstance(exchange.json, dict) else {}
-        for resource in data.get("Resources", []):
+        # Renaming checks put a word in front (`renamed.<prefix>-…`), so `co` finds more than `sw`; a server
+        # without `co` still gets the `sw` query.
+        for operator in ("co", "sw"):
+            exchange = client.get(endpoint, params={"filter": f'{attribute} {operator} "{prefix}-"', "count": 1000})
+            data = exchange.json if isinstance(exchange.json, dict) else {}
+            if exchange.status == 200 and isinstance(data.get("Resources", []), list):
+                break
+        for resource in data.get("Resources") or []:
             name = str(resource.get(attribute, ""))
-            if name.lower().startswith(prefix.lower() + "-"):
+            if _carries(name, [prefix]):
                 found.append((endpoint, resource["id"], name))
     return found
+
+
+def _carries(name: str, prefixes: list[str]) -> bool:
+    """Does a name carry a run prefix (at its start, or after a renaming check's word and a dot)?"""
+    lowered = name.lower()
+    return any(lowered.startswith(f"{p.lower()}-") or f".{p.lower()}-" in lowered for p in prefixes)
+
+
+def not_ours(client: ScimClient, endpoint: str, resource_id: str, prefixes: list[str]) -> str | None:
+    """None if the resource is still one of this run's; GONE if it no longer exists; else why it is left alone.
+
+    A journal names ids, and ids can change hands: a server that numbers its resources may give a deleted
+    run user's id to a new, real person, and `--scim-url` may point the journal at another server. So the
+    resource is read first and deleted only if its name still carries the run prefix.
+    """
+    attribute = NAME_ATTRIBUTE.get(endpoint)
+    if attribute is None or not prefixes:
+        return f"cannot tell whether {endpoint}/{resource_id} is this run's"
+    exchange = client.get(f"{endpoint}/{resource_id}")
+    if exchange.status == 404:
+        return GONE
+    data = exchange.json if isinstance(exchange.json, dict) else None
+    if exchange.status != 200 or data is None:
+        return f"could not read it first ({exchange.status})"
+    name = str(data.get(attribute, ""))
+    if not _carries(name, prefixes):
+        return f"its {attribute} is {name!r}, which is not this run's (prefix {', '.join(prefixes)})"
+    return None
 
 
 NAME_ATTRIBUTE = {"/Users": "userName", "/Groups": "displayName"}
@@ -111,7 +159,7 @@ def in_flight_creates(client: ScimClient, prefix: str, unconfirmed: list[tuple[s
     seen = {(endpoint, resource_id) for endpoint, resource_id, _name in known}
     for endpoint, name in unconfirmed:
         attribute = NAME_ATTRIBUTE.get(endpoint)
-        if attribute is None or not name.lower().startswith(prefix.lower() + "-"):
+        if attribute is None or not _carries(name, [prefix]):
             continue  # never look up anything that is not unmistakably this run's
         quoted = name.replace("\\", "\\\\").replace('"', '\\"')
         exchange = client.get(endpoint, params={"filter": f'{attribute} eq "{quoted}"'})

@@ -61,11 +61,13 @@ class Tenant:
         return self.get(endpoint, count=1000)["Resources"]
 
     def under_prefix(self, prefix: str) -> list[str]:
-        """Every user and group whose name starts with a run prefix: by the server's own filter and by listing."""
+        """Every user and group whose name carries a run prefix: by the server's own filter and by listing.
+
+        "Carries", not "starts with": the renaming checks put a word in front (`renamed.<prefix>-…`).
+        """
         found = [u["userName"] for u in self.get("/Users", filter=f'userName sw "{prefix}"', count=1000)["Resources"]]
-        found += [u["userName"] for u in self.all("/Users") if u["userName"].lower().startswith(prefix.lower())]
-        found += [g["displayName"] for g in self.all("/Groups")
-                  if g["displayName"].lower().startswith(prefix.lower())]
+        found += [u["userName"] for u in self.all("/Users") if prefix.lower() in u["userName"].lower()]
+        found += [g["displayName"] for g in self.all("/Groups") if prefix.lower() in g["displayName"].lower()]
         return sorted(set(found))
 
     def snapshot(self, ids: dict[str, list[str]]) -> dict[str, str]:
@@ -242,6 +244,72 @@ def test_sigterm_while_a_create_is_in_flight_leaves_nothing_behind(tenant, tmp_p
     assert run.returncode == 2, out[-2000:] + err[-2000:]
     prefix, _events = read_journal(tmp_path)
     assert admin.under_prefix(prefix) == []
+
+
+# --- cleanup never deletes what is not the run's --------------------------------------------------------------
+LEFTOVER_PREFIX = "scimc0ddba11"
+
+
+def leftovers_of_a_killed_run(admin: Tenant) -> dict[str, str]:
+    """What a killed run can leave: a user, a user a renaming check had renamed, a group. name -> id."""
+    made = [admin.post("/Users", {"schemas": [CORE_USER], "userName": f"{LEFTOVER_PREFIX}-1.kim.lee@example.test"}),
+            admin.post("/Users", {"schemas": [CORE_USER],
+                                  "userName": f"renamed.{LEFTOVER_PREFIX}-2.ana.ruiz@example.test"}),
+            admin.post("/Groups", {"schemas": [CORE_GROUP], "displayName": f"{LEFTOVER_PREFIX}-3 Synergy Team"})]
+    return {r.get("userName") or r["displayName"]: r["id"] for r in made}
+
+
+def cleanup_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, "cleanup", *args], capture_output=True, text=True, env=_env(TOKEN), timeout=60)
+
+
+def test_cleanup_by_prefix_lists_first_then_deletes_only_the_runs(tenant):
+    server, admin = tenant
+    before = admin.snapshot(seed(admin))
+    admin.post("/Users", {"schemas": [CORE_USER], "userName": f"{LEFTOVER_PREFIX}x-7@contoso.test"})  # not the run's
+    left = leftovers_of_a_killed_run(admin)
+    listed = cleanup_cli("--prefix", LEFTOVER_PREFIX, "--scim-url", server.base_url)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert sorted(line.split()[-1] for line in listed.stdout.splitlines() if line.startswith("would delete")) \
+        == sorted(name.split()[-1] for name in left)
+    assert len(admin.all("/Users")) == 6, "listing must not delete"
+    done = cleanup_cli("--prefix", LEFTOVER_PREFIX, "--scim-url", server.base_url, "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    names = {u["userName"] for u in admin.all("/Users")} | {g["displayName"] for g in admin.all("/Groups")}
+    assert not names & set(left), done.stdout
+    assert f"{LEFTOVER_PREFIX}x-7@contoso.test" in names
+    assert admin.reread(before) == before
+
+
+def test_cleanup_refuses_a_prefix_short_enough_to_match_people(tenant):
+    server, admin = tenant
+    before = admin.snapshot(seed(admin))
+    done = cleanup_cli("--prefix", "scimc", "--scim-url", server.base_url, "--yes")
+    assert done.returncode == 2 and "at least 6 characters" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert admin.reread(before) == before
+
+
+def test_cleanup_by_journal_leaves_alone_an_id_that_changed_hands(tenant, tmp_path):
+    """A server that numbers its resources may hand a deleted run user's id to a new person before cleanup runs."""
+    server, admin = tenant
+    ids = seed(admin)
+    before = admin.snapshot(ids)
+    left = leftovers_of_a_killed_run(admin)
+    reused = ids["/Users"][0]  # the journal says the run created this id; today it is Adele's
+    lines = [{"event": "run", "base_url": server.base_url, "prefix": LEFTOVER_PREFIX, "time": 0},
+             {"event": "intend", "endpoint": "/Users", "name": f"{LEFTOVER_PREFIX}-0.gone@example.test"},
+             {"event": "created", "endpoint": "/Users", "id": reused, "name": f"{LEFTOVER_PREFIX}-0.gone@example.test"},
+             *({"event": "created", "endpoint": "/Groups" if " " in name else "/Users", "id": rid, "name": name}
+               for name, rid in left.items())]
+    journal = tmp_path / "run.journal.jsonl"
+    journal.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    done = cleanup_cli("--journal", str(journal))
+    assert done.returncode == 1, done.stdout + done.stderr  # something was left alone: worth a look
+    assert f"LEFT ALONE /Users/{reused}" in done.stdout and "adele.vance@contoso.test" in done.stdout
+    assert admin.reread(before) == before
+    names = {u["userName"] for u in admin.all("/Users")} | {g["displayName"] for g in admin.all("/Groups")}
+    assert not names & set(left)
 
 
 # --- every profile against a tenant with people in it ------------------------------------------------------------
