@@ -27,7 +27,11 @@ from tests.hostile import HostileServer, hostile
 CLI = [sys.executable, "-m", "scim_conformance.cli"]
 # Characters that URL-encode differently, so the encoded form is a distinct string to look for.
 TOKEN = "h0stile-T0ken/with+odd=chars"
+# The run itself (from configure to the result document, as the document times it) must end by then ...
 DEADLINE_S = 30.0
+# ... and the process by this, start-up included; past it the run counts as hung. Generous, because the cases
+# run side by side and a loaded CI machine stretches the start-up, not the waiting this file is about.
+HUNG_S = 50.0
 
 
 @dataclass
@@ -55,7 +59,7 @@ def run_cli(base_url: str, report_dir: Path, *extra: str, token: str = TOKEN) ->
             *extra]
     started = time.monotonic()
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=report_dir, timeout=DEADLINE_S + 10)
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=report_dir, timeout=HUNG_S)
     except subprocess.TimeoutExpired as hung:
         # Only this case fails (on its elapsed time), not every case sharing the fixture.
         return Outcome(-9, _text(hung.stdout), _text(hung.stderr), time.monotonic() - started, report_dir)
@@ -79,8 +83,14 @@ def assert_no_secret(outcome: Outcome, token: str = TOKEN) -> None:
             assert form not in text, f"token in {path.name}"
 
 
+def assert_in_time(outcome: Outcome) -> None:
+    assert outcome.returncode != -9, f"hung: killed after {HUNG_S:.0f} s\n{outcome.output[-2000:]}"
+    elapsed = outcome.document()["run"]["elapsed_s"]
+    assert elapsed < DEADLINE_S, f"the run took {elapsed:.1f} s"
+
+
 def assert_well_behaved(outcome: Outcome) -> None:
-    assert outcome.elapsed < DEADLINE_S, f"took {outcome.elapsed:.1f} s\n{outcome.output[-2000:]}"
+    assert_in_time(outcome)
     assert "Traceback" not in outcome.output, outcome.output[-3000:]
     assert_no_secret(outcome)
     document = outcome.document()
@@ -159,7 +169,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Finished]:
     cases["post-silent"] = SILENT_AFTER_PREFLIGHT
     cases.update({f"429-{name}": case for name, case in RATE_LIMITED.items()})
     root = tmp_path_factory.mktemp("hostile")
-    with ThreadPoolExecutor(max_workers=6) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {name: pool.submit(_run_case, case, root / name) for name, case in cases.items()}
         return {name: future.result() for name, future in futures.items()}
 
@@ -169,7 +179,7 @@ def test_stopped_at_preflight(finished, name):
     done = finished[f"pre-{name}"]
     outcome, server = done.outcome, done.server
     assert done.stop_s < 6, "the hostile server did not stop promptly"
-    assert outcome.elapsed < DEADLINE_S, f"took {outcome.elapsed:.1f} s"
+    assert_in_time(outcome)
     assert outcome.returncode == 3, outcome.output[-3000:]
     said = STOPPED_AT_PREFLIGHT[name][1]
     line = preflight_line(outcome)
@@ -186,7 +196,7 @@ def test_stopped_at_preflight(finished, name):
 def test_fault_after_preflight(finished, kind):
     done = finished[f"post-{kind}"]
     outcome, server = done.outcome, done.server
-    assert outcome.elapsed < DEADLINE_S, f"took {outcome.elapsed:.1f} s"
+    assert_in_time(outcome)
     assert outcome.returncode in (1, 3), outcome.output[-3000:]
     assert not [line for line in outcome.output.splitlines() if line.startswith("preflight:")]
     assert_well_behaved(outcome)
@@ -226,7 +236,7 @@ def test_endless_429_does_not_stall_the_run(finished, name):
     """Retry-After is honoured up to a point: past it, and once a 429 survives every retry, the run moves on."""
     done = finished[f"429-{name}"]
     outcome = done.outcome
-    assert outcome.elapsed < DEADLINE_S, f"took {outcome.elapsed:.1f} s"
+    assert_in_time(outcome)
     assert outcome.returncode in (1, 3), outcome.output[-3000:]
     assert_well_behaved(outcome)
     findings = outcome.document()["run"].get("transport_findings", [])

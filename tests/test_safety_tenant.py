@@ -132,7 +132,7 @@ def alive(events: list[dict[str, Any]]) -> set[str]:
     return ids - {e["id"] for e in events if e["event"] == "removed"}
 
 
-def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], what: str, timeout: float = 20) -> None:
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], what: str, timeout: float = 40) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
