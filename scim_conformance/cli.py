@@ -38,6 +38,8 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="seed for generated identities (a run prints its seed)")
     parser.add_argument("--strict", action="store_true", help="SHOULD requirements fail the run too")
     parser.add_argument("--read-only", action="store_true", help="run only the checks that create nothing")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="list the checks and what they would create, without sending any request")
     parser.add_argument("--requirement", action="append", default=[], metavar="ID",
                         help="run only checks verifying this requirement (repeatable)")
     parser.add_argument("--defect", action="append", default=[], metavar="NAME",
@@ -56,7 +58,8 @@ def _pytest_argv(args: argparse.Namespace) -> list[str]:
                         ("--seed", args.seed)):
         if value is not None:
             argv += [flag, str(value)]
-    for flag, option in (("strict", "--scim-strict"), ("insecure", "--insecure"), ("read_only", "--read-only")):
+    for flag, option in (("strict", "--scim-strict"), ("insecure", "--insecure"), ("read_only", "--read-only"),
+                         ("dry_run", "--dry-run")):
         if getattr(args, flag):
             argv.append(option)
     for requirement in args.requirement:
@@ -82,6 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
     code = int(pytest.main(_pytest_argv(args)))
+    if args.dry_run and code == 5:
+        return 0  # a dry run deselects every check on purpose
     # pytest's own codes for usage problems and empty selections fold into ours.
     return {4: EXIT_USAGE, 5: EXIT_USAGE}.get(code, code)
 

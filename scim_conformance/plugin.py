@@ -95,6 +95,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--report-dir", default="reports", help="where the JSON, JUnit and HTML reports go")
     group.addoption("--scim-strict", action="store_true", help="SHOULD requirements fail the run too")
     group.addoption("--read-only", action="store_true", help="run only checks that create nothing")
+    group.addoption("--dry-run", action="store_true",
+                    help="list the checks, their requirements and what they would create; send nothing")
     group.addoption("--requirement", action="append", default=[], metavar="ID",
                     help="run only the checks verifying this requirement (repeatable)")
     group.addoption("--reference-defect", action="append", default=[], metavar="NAME",
@@ -170,7 +172,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN_KEY] = run
     _CONTROLLER["run"] = run
     config.addinivalue_line("markers", "requirement(*ids): the requirement ids a conformance check verifies")
-    if not hasattr(config, "workerinput"):
+    if not hasattr(config, "workerinput") and not config.getoption("dry_run"):
         # Every view of the run is written next to the others, named after the profile and the time.
         if not getattr(config.option, "xmlpath", None):
             config.option.xmlpath = str(report_dir / f"{stem}.junit.xml")
@@ -190,7 +192,7 @@ def _run(config: pytest.Config) -> Run | None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     run = _run(session.config)
-    if run is None or session.config.option.collectonly:
+    if run is None or session.config.option.collectonly or session.config.getoption("dry_run"):
         return
     config = session.config
     if run.base_url is None:
@@ -284,6 +286,27 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[:] = kept
     items.sort(key=lambda i: order.index(run.registry[requirement_ids(i)[0]].capability)
                if run.registry[requirement_ids(i)[0]].capability in order else len(order))
+    if config.getoption("dry_run"):
+        _dry_run(config, run, items)
+
+
+def _dry_run(config: pytest.Config, run: Run, items: list[pytest.Item]) -> None:
+    """Say what the run would do, check by check, and then run nothing."""
+    write = config.get_terminal_writer().line
+    write(f"dry run: profile {run.profile.name}, target {run.base_url or 'the bundled reference server'}; "
+          "no request is sent")
+    for item in items:
+        ids = requirement_ids(item)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        creates = [kind for kind in ("users", "groups") if kind in fixtures]
+        applicable = bool(run.applicable & set(ids))
+        doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines()
+        state = ("creates " + " and ".join(creates) if creates else "reads only") if applicable else "not applicable"
+        write(f"{item.nodeid}  [{', '.join(ids)}]  ({state})")
+        if doc:
+            write(f"    {doc[0]}")
+    config.hook.pytest_deselected(items=list(items))
+    items[:] = []
 
 
 def requirement_ids(item: pytest.Item) -> list[str]:
@@ -486,7 +509,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # tryfirst: the result document must exist before pytest-html renders its report from it.
     run = _run(session.config)
-    if run is None or hasattr(session.config, "workerinput") or session.config.option.collectonly:
+    if run is None or hasattr(session.config, "workerinput") or session.config.option.collectonly \
+            or session.config.getoption("dry_run"):
         return
     _sweep(run)
     if run.client is not None:

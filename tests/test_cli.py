@@ -125,3 +125,13 @@ def test_main_job_against_bundled_server_writes_all_reports(tmp_path, profile):
     assert "Entra-ready: yes" in done.stdout
     for suffix in (".json", ".junit.xml", ".html"):
         assert list(tmp_path.glob(f"{profile}-*{suffix}")), suffix
+
+
+def test_dry_run_lists_checks_and_sends_nothing(tmp_path):
+    url = f"http://127.0.0.1:{_free_port()}/scim/v2"  # nothing listens: any request would fail the run
+    done = _cli("run", "--dry-run", "--scim-url", url, "--report-dir", str(tmp_path), token="t0ken-dry", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "no request is sent" in done.stdout
+    assert "test_connection.py::test_test_connection_probe  [ENTRA-CONN-PROBE-EMPTY]  (reads only)" in done.stdout
+    assert "[ENTRA-USER-CREATE]  (creates users)" in done.stdout
+    assert not list(tmp_path.glob("*.journal.jsonl"))
