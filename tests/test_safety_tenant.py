@@ -367,6 +367,26 @@ def test_token_never_written(profile_runs, profile):
     assert "Bearer [REDACTED]" in written[next(n for n in written if n.endswith(".json"))]
 
 
+@pytest.mark.parametrize("source", ["file", "argument"])
+def test_token_from_a_file_or_the_command_line_never_written(tmp_path, source):
+    """The other two ways in: --scim-token-file, and --scim-token (discouraged, but it must not leak either)."""
+    report_dir = tmp_path / "reports"
+    report_dir.mkdir()
+    with ReferenceServer(token=TOKEN) as server:
+        if source == "file":
+            token_file = tmp_path / "token.txt"
+            token_file.write_text(TOKEN + "\n", encoding="utf-8")
+            extra: tuple[str, ...] = ("--scim-token-file", str(token_file))
+        else:
+            extra = ("--scim-token", TOKEN)
+        run = run_suite("entra-id", report_dir, base_url=server.base_url, extra=extra)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    written = {path.name: path.read_bytes().decode("utf-8", "replace")
+               for path in report_dir.rglob("*") if path.is_file()}
+    assert len(written) >= 4, sorted(written)
+    assert_no_secret({"stdout": run.stdout, "stderr": run.stderr, **written})
+
+
 # --- read-only ---------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def read_only_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Tenant, dict[str, str], SuiteRun, list]]:
