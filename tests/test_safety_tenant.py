@@ -213,13 +213,14 @@ def test_sigkill_while_a_create_is_in_flight_then_cleanup_finds_it(tenant, tmp_p
     assert admin.under_prefix(prefix) == [], done.stdout
 
 
-def test_sigterm_mid_run_leaves_nothing_behind(tenant, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_mid_run_leaves_nothing_behind(tenant, tmp_path, signum):
     """SIGTERM (a CI job cancelled, a container stopped) ends the run like Ctrl-C: it cleans up after itself."""
     server, admin = tenant
     before = admin.snapshot(seed(admin))
     run = start_run(server.base_url, tmp_path)
     wait_for(journal_shows(tmp_path, created=3, live=2), run, "the journal listed live resources")
-    run.send_signal(signal.SIGTERM)
+    run.send_signal(signum)
     out, err = run.communicate(timeout=30)
     assert run.returncode == 2, out[-2000:] + err[-2000:]  # documented: interrupted
     assert "Traceback" not in out + err
