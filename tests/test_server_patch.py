@@ -173,6 +173,28 @@ def test_urn_qualified_paths_land_in_the_extension(http: requests.Session, srv: 
     assert not any(key.startswith(f"{ENTERPRISE}:") for key in result)
 
 
+def test_a_path_naming_the_extension_targets_the_whole_extension_object(
+    http: requests.Session, srv: ReferenceServer
+) -> None:
+    # scim2-tester patches urn:...:enterprise:2.0:User itself; it once landed under a bogus
+    # "urn:...:enterprise:2.0" key that no schema allows, and every later response failed validation.
+    user, boss = new_user(http, srv), new_user(http, srv)
+    url = user_url(srv, user)
+    result = patch(http, url, {"op": "add", "path": ENTERPRISE, "value": {
+        "schemas": [ENTERPRISE], "costCenter": "CC-9", "manager": {"value": boss["id"]}}})
+    assert result[ENTERPRISE] == {"department": "R&D", "costCenter": "CC-9", "manager": {
+        "value": boss["id"], "$ref": f"{srv.base_url}/Users/{boss['id']}", "displayName": "Pat Lee"}}
+    assert [key for key in result if key.lower().startswith("urn:")] == [ENTERPRISE]
+    # replace on the object changes what it names and keeps the rest (RFC 7644 §3.5.2.3)
+    result = patch(http, url, {"op": "replace", "path": ENTERPRISE, "value": {"department": "Ops"}})
+    assert result[ENTERPRISE]["department"] == "Ops" and result[ENTERPRISE]["costCenter"] == "CC-9"
+    result = patch(http, url, {"op": "remove", "path": ENTERPRISE})
+    assert ENTERPRISE not in result and ENTERPRISE not in result["schemas"]
+    assert ENTERPRISE not in stored(http, url)
+    problem = patch(http, url, {"op": "remove", "path": CORE_USER}, status=400)
+    assert problem["scimType"] == "invalidPath"
+
+
 def test_custom_extension_attribute_by_urn_path(http: requests.Session, srv: ReferenceServer) -> None:
     custom = "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User"
     user = new_user(http, srv)

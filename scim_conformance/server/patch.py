@@ -90,9 +90,7 @@ class Patcher:
         if is_schema_urn(key):
             if not isinstance(item, dict):
                 raise invalid_value(f"{key} must map to an object")
-            core = key.lower() == self.rtype.core.id.lower()
-            for name, sub_value in item.items():
-                self._apply_path(content, op, name if core else f"{key}:{name}", sub_value)
+            self._schema_object(content, op, key, item)
             return
         if "." in key and not key.lower().startswith("urn:") and self.defects.on("pathless-dotted-literal"):
             content[key] = item
@@ -121,6 +119,10 @@ class Patcher:
             else:
                 content[text] = value
             return
+        if is_schema_urn(text):
+            # The path names a schema itself, not an attribute in it: the whole extension object.
+            self._schema_object(content, op, text, value)
+            return
         container, definition, name = self._resolve(content, path, core)
         if name is None:
             return  # an attribute no schema knows: ignored, like unknown attributes on create
@@ -136,6 +138,26 @@ class Patcher:
             self._whole(container, op, definition, name, value)
         if not core and not container:
             content.pop(self._extension_key(content, path.urn or ""), None)
+
+    def _schema_object(self, content: dict[str, Any], op: str, urn: str, value: Any) -> None:
+        """add/replace/remove on a schema's whole object (``urn:...:enterprise:2.0:User``).
+
+        add and replace go attribute by attribute, so attributes the value leaves out are kept
+        (RFC 7644 §3.5.2.1 and §3.5.2.3 on complex targets); remove drops the extension altogether."""
+        core = urn.lower() == self.rtype.core.id.lower()
+        if op == "remove" or (op == "replace" and value is None):
+            if core:
+                raise _invalid_path("the core schema's attributes cannot be removed all at once")
+            content.pop(self._extension_key(content, urn), None)
+            return
+        if value is None:
+            return
+        if not isinstance(value, dict):
+            raise invalid_value(f"{urn} needs an object value")
+        for name, item in value.items():
+            if name.lower() == "schemas":
+                continue  # a serialised extension may list its own URN; the server owns 'schemas'
+            self._apply_path(content, op, name if core else f"{urn}:{name}", item)
 
     def _extension_key(self, content: dict[str, Any], urn: str) -> str:
         return next((k for k in content if k.lower() == urn.lower()), urn)
