@@ -307,6 +307,40 @@ def test_search_by_post(http: requests.Session, srv: ReferenceServer) -> None:
     assert listed["Resources"] == [{"schemas": user["schemas"], "id": user["id"], "userName": user["userName"]}]
 
 
+def test_search_at_the_root_spans_every_resource_type() -> None:
+    # RFC 7644 §3.4.3: POST /.search at the server root searches all resource types (scim2-tester uses it).
+    with ReferenceServer(token=TOKEN) as server:
+        http = requests.Session()
+        http.headers.update({"Authorization": f"Bearer {TOKEN}"})
+        first, second = (http.post(f"{server.base_url}/Users", json=entra_user(unique())).json() for _ in range(2))
+        group = http.post(f"{server.base_url}/Groups",
+                          json={"displayName": unique("g"), "externalId": first["externalId"]}).json()
+
+        def search(**body: object) -> dict:
+            response = http.post(f"{server.base_url}/.search",
+                                 json={"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], **body})
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        everything = search()
+        assert (everything["schemas"], everything["totalResults"]) == ([LIST], 3)
+        assert [r["id"] for r in everything["Resources"]] == [first["id"], second["id"], group["id"]]
+        assert everything["Resources"][2]["schemas"] == [CORE_GROUP]
+        # Each type binds the filter to its own schema: groups have no userName, both have externalId.
+        assert [r["id"] for r in search(filter=f'externalId eq "{first["externalId"]}"')["Resources"]] == [
+            first["id"], group["id"]]
+        assert search(filter='userName pr')["totalResults"] == 2
+        page = search(startIndex=2, count=2, attributes=["externalId"])
+        assert (page["totalResults"], page["startIndex"], page["itemsPerPage"]) == (3, 2, 2)
+        assert page["Resources"] == [
+            {"schemas": second["schemas"], "id": second["id"], "externalId": second["externalId"]},
+            {"schemas": [CORE_GROUP], "id": group["id"], "externalId": group["externalId"]},
+        ]
+        assert search(startIndex=4)["Resources"] == []
+        assert_error(http.post(f"{server.base_url}/.search", json={"filter": "userName eq"}), 400, "invalidFilter")
+        assert_error(http.put(f"{server.base_url}/.search", json={}), 405)
+
+
 # --- groups ------------------------------------------------------------------------------------------
 
 

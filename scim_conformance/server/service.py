@@ -167,6 +167,9 @@ class ScimService:
             if method == "DELETE":
                 return self.delete(rtype, resource_id)
             raise ScimError(405, f"{method} is not supported on {rtype.endpoint}/{{id}}")
+        if endpoint == ".search" and not rest and method == "POST":
+            # RFC 7644 §3.4.3: /.search at the root searches every resource type at once.
+            return self.search_everywhere(self._search_params(self._json(request)))
         if method != "GET":
             raise ScimError(405, f"{method} is not supported on /{segments[2]}")
         if endpoint == "serviceproviderconfig" and not rest:
@@ -422,6 +425,31 @@ class ScimService:
         resources = [self.output(rtype, doc, params) for doc in page]
         if self.defects.on("paging-wrong-total"):
             total = len(resources)
+        return Response(200, self._list_response(resources, total, start))
+
+    def search_everywhere(self, params: dict[str, str]) -> Response:
+        """One ListResponse over every resource type, each resource shaped by its own type.
+
+        The filter is bound to each type's schema in turn: an attribute one type lacks simply matches
+        nothing there, as RFC 7644 §3.4.2 asks of queries against the server root."""
+        start = min(max(1, self._int_param(params, "startIndex", 1)), 2**31)
+        count = min(MAX_RESULTS, max(0, self._int_param(params, "count", DEFAULT_COUNT)))
+        text = params.get("filter")
+        page: list[tuple[ResourceType, dict[str, Any]]] = []
+        total = 0
+        for rtype in RESOURCE_TYPES.values():
+            # The page continues across types in a fixed order (Users, then Groups), so paging is stable.
+            offset, room = max(0, start - 1 - total), count - len(page)
+            if text is None:
+                size = self.store.count(rtype.name)
+                docs = self.store.page(rtype.name, offset, room) if room > 0 and offset < size else []
+            else:
+                found = self.search(rtype, self.compile_filter(rtype, text))
+                size = len(found)
+                docs = found[offset:offset + room] if room > 0 else []
+            page.extend((rtype, doc) for doc in docs)
+            total += size
+        resources = [self.output(rtype, doc, params) for rtype, doc in page]
         return Response(200, self._list_response(resources, total, start))
 
     def _load(self, rtype: ResourceType, resource_id: str) -> dict[str, Any]:
