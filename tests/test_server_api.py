@@ -379,6 +379,22 @@ def test_deleting_a_user_removes_it_from_groups(http: requests.Session, srv: Ref
     assert [g["id"] for g in by_member["Resources"]] == [group["id"]]
 
 
+def test_a_members_display_is_kept_as_the_client_sent_it(http: requests.Session, srv: ReferenceServer) -> None:
+    # RFC 7643 §2.4: display is immutable, so a client may set it; the server fills it only when it is left out.
+    alice, bob = create_user(http, srv), create_user(http, srv)
+    group = http.post(f"{srv.base_url}/Groups", json={"displayName": unique("g"),
+                                                      "members": [{"value": alice["id"], "display": "A."}]}).json()
+    assert [m["display"] for m in group["members"]] == ["A."]
+    patched = http.patch(f"{srv.base_url}/Groups/{group['id']}", json={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": bob["id"], "display": "B."}]}]}).json()
+    assert [m["display"] for m in patched["members"]] == ["A.", "B."]
+    schema = http.get(f"{srv.base_url}/Schemas/{CORE_GROUP}").json()
+    members = next(a for a in schema["attributes"] if a["name"] == "members")
+    assert next(s for s in members["subAttributes"] if s["name"] == "display")["mutability"] == "immutable"
+    http.delete(f"{srv.base_url}/Groups/{group['id']}")
+
+
 def test_group_with_unknown_member_is_400(http: requests.Session, srv: ReferenceServer) -> None:
     body = {"displayName": unique("g"), "members": [{"value": str(uuid.uuid4())}]}
     assert_error(http.post(f"{srv.base_url}/Groups", json=body), 400, "invalidValue")

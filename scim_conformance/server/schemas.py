@@ -194,7 +194,9 @@ GROUP_ATTRIBUTES: tuple[AttrDef, ...] = (
             _s("value", "Identifier of the member of this Group.", case_exact=True, mutability="immutable"),
             _s("$ref", "The URI of the member resource.", type="reference", reference_types=("User", "Group"),
                mutability="immutable"),
-            _s("display", "A human-readable name for the member.", mutability="readOnly"),
+            # RFC 7643 §2.4 makes a multi-valued attribute's display immutable: a client may set it when it adds
+            # the member (it is kept as sent); the server derives it only when the client leaves it out.
+            _s("display", "A human-readable name for the member.", mutability="immutable"),
             _s("type", "The type of the member.", canonical_values=("User", "Group"), mutability="immutable"),
         ),
     ),
