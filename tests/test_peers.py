@@ -1,7 +1,9 @@
-"""Against real third-party software: scim2-server (PyPI) gets exactly the findings we expect."""
+"""Against real third-party software: scim2-server (PyPI) gets exactly the findings we expect, and the other way
+round, scim2-tester (through scim2-cli) finds no fault in our reference server."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scim_conformance.server import ReferenceServer
 from tests.suite_runner import run_suite
 
 EXPECTED = yaml.safe_load((Path(__file__).parent / "expected" / "scim2-server.yaml").read_text(encoding="utf-8"))
@@ -57,3 +60,13 @@ def test_scim2_server_expected_findings(tmp_path, scim2_server, profile):
         f"new findings: {sorted(observed - expected)}; expected but no longer happening: {sorted(expected - observed)}")
     assert run.outcomes("error") == set(), run.stdout[-2000:]
     assert run.returncode == 1  # scim2-server is not Entra-ready: MUST requirements fail
+
+
+def test_scim2_tester_finds_no_fault_in_the_reference_server() -> None:
+    with ReferenceServer(token=TOKEN) as server:
+        env = {**os.environ, "SCIM_CLI_HEADERS": f"Authorization: Bearer {TOKEN}"}
+        done = subprocess.run([str(BIN / "scim2"), "--url", server.base_url, "test"], capture_output=True,
+                              text=True, env=env, timeout=300)
+    bad = [line for line in done.stdout.splitlines() if line.split(" ", 1)[0] in ("ERROR", "CRITICAL")]
+    assert bad == [], done.stdout[-4000:]
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
