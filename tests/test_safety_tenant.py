@@ -113,7 +113,13 @@ def start_run(base_url: str, report_dir: Path, *extra: str) -> subprocess.Popen[
     # Paced, so that a signal reliably lands in the middle of the run rather than after it.
     argv = [*CLI, "run", "--scim-url", base_url, "--report-dir", str(report_dir), "--max-rps", "25", *extra]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(TOKEN),
-                            cwd=report_dir)
+                            cwd=report_dir, preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    # An xdist worker ignores SIGINT and a child inherits that, so Python would never turn Ctrl-C into
+    # KeyboardInterrupt; a user's shell hands the run the default disposition, and so does this.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def read_journal(report_dir: Path) -> tuple[str, list[dict[str, Any]]]:
