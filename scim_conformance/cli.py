@@ -42,6 +42,12 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="list the checks and what they would create, without sending any request")
     parser.add_argument("--requirement", action="append", default=[], metavar="ID",
                         help="run only checks verifying this requirement (repeatable)")
+    parser.add_argument("--oauth-token-url", metavar="URL",
+                        help="get the token with OAuth 2.0 client credentials from this token endpoint")
+    parser.add_argument("--oauth-client-id", metavar="ID", help="OAuth client id")
+    parser.add_argument("--oauth-client-secret-env", default="OAUTH_CLIENT_SECRET", metavar="NAME",
+                        help="environment variable with the OAuth client secret (default OAUTH_CLIENT_SECRET)")
+    parser.add_argument("--oauth-scope", metavar="SCOPE", help="OAuth scope to ask for (optional)")
     parser.add_argument("--defect", action="append", default=[], metavar="NAME",
                         help="with the bundled server: switch one of its defects on (see serve --list-defects)")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER,
@@ -52,10 +58,12 @@ def _pytest_argv(args: argparse.Namespace) -> list[str]:
     argv = [str(checks_dir()), "-p", "no:cacheprovider", "-q", "--no-header", "-p", "scim_conformance.plugin",
             "--rootdir", str(checks_dir()), "-c", os.devnull,
             "--profile", args.profile, "--report-dir", args.report_dir, "--scim-timeout", str(args.timeout),
-            "--max-rps", str(args.max_rps), "--scim-token-env", args.scim_token_env]
+            "--max-rps", str(args.max_rps), "--scim-token-env", args.scim_token_env,
+            "--oauth-client-secret-env", args.oauth_client_secret_env]
     for flag, value in (("--scim-url", args.scim_url), ("--scim-token-file", args.scim_token_file),
                         ("--scim-token", args.scim_token), ("--ca-bundle", args.ca_bundle),
-                        ("--seed", args.seed)):
+                        ("--seed", args.seed), ("--oauth-token-url", args.oauth_token_url),
+                        ("--oauth-client-id", args.oauth_client_id), ("--oauth-scope", args.oauth_scope)):
         if value is not None:
             argv += [flag, str(value)]
     for flag, option in (("strict", "--scim-strict"), ("insecure", "--insecure"), ("read_only", "--read-only"),

@@ -99,6 +99,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="list the checks, their requirements and what they would create; send nothing")
     group.addoption("--requirement", action="append", default=[], metavar="ID",
                     help="run only the checks verifying this requirement (repeatable)")
+    group.addoption("--oauth-token-url", metavar="URL",
+                    help="get the bearer token with OAuth 2.0 client credentials from this token endpoint")
+    group.addoption("--oauth-client-id", metavar="ID", help="OAuth client id (with --oauth-token-url)")
+    group.addoption("--oauth-client-secret-env", default="OAUTH_CLIENT_SECRET", metavar="NAME",
+                    help="environment variable holding the OAuth client secret (default OAUTH_CLIENT_SECRET)")
+    group.addoption("--oauth-scope", metavar="SCOPE", help="scope to ask for (optional)")
     group.addoption("--reference-defect", action="append", default=[], metavar="NAME",
                     help="switch a defect on in the bundled reference server (self-tests)")
 
@@ -205,7 +211,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             raise pytest.UsageError(str(exc)) from None
         run.server.start()
         run.base_url = run.server.base_url
-    elif run.token is None:
+    elif run.token is None and not config.getoption("oauth_token_url"):
         pytest.exit(f"no bearer token: set ${config.getoption('scim_token_env')} "
                     "(or use --scim-token-file) for {run.base_url}", returncode=EXIT_USAGE)
     verify: bool | str = True
@@ -216,7 +222,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     max_rps = config.getoption("max_rps") or None
     run.client = ScimClient(run.base_url, run.token, headers=run.profile.dialect.headers,
                             timeout=config.getoption("scim_timeout"), verify=verify,
-                            max_rps=None if run.server else max_rps)
+                            max_rps=None if run.server else max_rps, read_only=run.read_only,
+                            token_provider=_oauth(config, verify))
     run.results.meta.update({
         "target": run.base_url, "embedded_server": run.server is not None, "seed": run.seed, "prefix": run.prefix,
         "read_only": run.read_only,
@@ -234,6 +241,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _cleanup_on_sigterm()
 
 
+def _oauth(config: pytest.Config, verify: bool | str) -> Any:
+    url = config.getoption("oauth_token_url")
+    if not url:
+        return None
+    from scim_conformance.oauth import ClientCredentials
+
+    secret = os.environ.get(config.getoption("oauth_client_secret_env"))
+    if not config.getoption("oauth_client_id") or not secret:
+        pytest.exit(f"--oauth-token-url needs --oauth-client-id and the secret in "
+                    f"${config.getoption('oauth_client_secret_env')}", returncode=EXIT_USAGE)
+    return ClientCredentials(url, config.getoption("oauth_client_id"), secret, config.getoption("oauth_scope"),
+                             timeout=config.getoption("scim_timeout"), verify=verify)
+
+
 def _cleanup_on_sigterm() -> None:
     """SIGTERM ends the run like Ctrl-C, so pytest tears the fixtures down and deletes what the run created."""
     if threading.current_thread() is not threading.main_thread():
@@ -249,7 +270,15 @@ def _sweep(run: Run) -> None:
     """Last line of defence: delete anything the journal says this run created and did not remove."""
     if run.client is None or run.journal is None or run.journal.path is None or not run.journal.path.exists():
         return
-    _url, _prefix, left = leftovers(run.journal.path)
+    _url, prefix, left = leftovers(run.journal.path)
+    if prefix:
+        # A create cut off in flight (SIGTERM while waiting for the answer) is journalled without its id.
+        from scim_conformance.cleanup import in_flight_creates, unconfirmed_creates
+
+        try:
+            left += in_flight_creates(run.client, prefix, unconfirmed_creates(run.journal.path), left)
+        except TransportError as exc:
+            run.cleanup_failures.append(f"looking up creates cut off in flight: {exc}")
     for endpoint, resource_id, _name in left:
         failure = remove(run.client, run.journal, endpoint, resource_id)
         if failure:

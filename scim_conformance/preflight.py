@@ -33,6 +33,9 @@ def preflight(client: ScimClient) -> None:
         raise PreflightError(
             f"{client.base_url} refused the bearer token ({exchange.status} to GET /Users); "
             "check the token in $SCIM_TOKEN (or --scim-token-env / --scim-token-file)")
+    if exchange.status == 429:
+        raise PreflightError(f"{client.base_url} answers 429 Too Many Requests to GET /Users, even after "
+                             "waiting as asked; try again later (or lower --max-rps)")
     if 300 <= (exchange.status or 0) < 400:
         location = exchange.header("Location") or "?"
         raise PreflightError(f"{client.base_url}/Users redirects ({exchange.status}) to {location}; "

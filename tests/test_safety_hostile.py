@@ -246,9 +246,6 @@ def test_endless_429_does_not_stall_the_run(finished, name):
     assert len(done.server.requests) <= requests_made + 3
 
 
-@pytest.mark.xfail(strict=True, reason="preflight passes a 429 whose body is JSON, so the checks run against a server "
-                                       "that only rate-limits and the verdict reads 'MUST requirements fail'. "
-                                       "Fix in preflight.py: a 429 (after the client's retries) is a PreflightError.")
 def test_rate_limited_from_the_start_stops_at_preflight(finished):
     outcome = finished["429-retry-after-3600"].outcome
     assert outcome.returncode == 3, outcome.output[-3000:]

@@ -267,8 +267,6 @@ def test_real_sockets_an_expired_token_is_renewed_before_use(reference):
         assert len(tokens.forms) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="the run command has no --oauth-* options yet (cli.py and plugin.py are "
-                                       "not ours to edit; the exact change is in the issue-8 report)")
 def test_cli_run_with_oauth_client_credentials(reference, tmp_path):
     with TokenServer([reference.token]) as tokens:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SCIM_TOKEN"))}

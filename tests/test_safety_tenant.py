@@ -237,9 +237,6 @@ def test_sigterm_mid_run_leaves_nothing_behind(tenant, tmp_path, signum):
     assert_no_secret({"stdout": out, "stderr": err})
 
 
-@pytest.mark.xfail(strict=True, reason="plugin._sweep deletes only what the journal confirmed (`created`); a create "
-                                       "in flight when SIGTERM lands is never journalled with its id, so it stays. "
-                                       "Fix: _sweep also calls cleanup.in_flight_creates (see the report).")
 def test_sigterm_while_a_create_is_in_flight_leaves_nothing_behind(tenant, tmp_path):
     server, admin = tenant
     held = threading.Event()
@@ -430,10 +427,6 @@ def test_read_only_creates_and_changes_nothing(read_only_run):
     assert sum(r.method == "GET" for r in received) > 5
 
 
-@pytest.mark.xfail(strict=True, reason="read-only is enforced only where Resources.post creates; "
-                                       "test_patch.py::test_patch_unknown_user PATCHes /Users/<random id> directly "
-                                       "through the client. Fix: plugin passes read_only=run.read_only to ScimClient "
-                                       "(the client then refuses PATCH/PUT/POST/DELETE; see the report).")
 def test_read_only_sends_no_write_method_at_all(read_only_run):
     _admin, _before, run, received = read_only_run
     assert [f"{r.method} {r.path}" for r in received if r.method in MUTATING] == []
