@@ -42,7 +42,7 @@ def test_serve_prints_url_first_and_stops_on_sigterm(tmp_path: Path) -> None:
         missing = requests.get(f"{first}/Users", params={"filter": 'userName eq "nobody"'}, headers=headers, timeout=5)
         assert missing.status_code == 404  # the defect switch reached the server
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=30) == 0
     finally:
         if process.poll() is None:
             process.kill()
@@ -58,7 +58,7 @@ def test_serve_prints_url_first_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert [u["userName"] for u in listed["Resources"]] == ["cli@example.test"]
     finally:
         again.send_signal(signal.SIGINT)
-        assert again.wait(timeout=10) == 0
+        assert again.wait(timeout=30) == 0
 
 
 def test_token_from_environment_and_generated_token() -> None:
@@ -68,7 +68,7 @@ def test_token_from_environment_and_generated_token() -> None:
         assert requests.get(f"{url}/Users", headers={"Authorization": "Bearer env-token"}, timeout=5).ok
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=30)
     environment = {k: v for k, v in os.environ.items() if k != "SCIM_TOKEN"}
     process = subprocess.Popen(
         [sys.executable, "-m", "scim_conformance.server", "--port", "0"],
@@ -84,7 +84,7 @@ def test_token_from_environment_and_generated_token() -> None:
         assert requests.get(f"{url}/Users", timeout=5).status_code == 401
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=30)
 
 
 def test_list_defects_and_unknown_defect(capsys: pytest.CaptureFixture[str]) -> None:
