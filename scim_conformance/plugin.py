@@ -548,7 +548,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run.results.meta["cleanup_failures"] = list(run.cleanup_failures)
     if run.journal is not None and run.journal.path is not None:
         run.results.meta["journal"] = str(run.journal.path)
-    if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        # Still say what was found and what cleanup could not remove; the exit code stays "interrupted".
+        run.results.meta["interrupted"] = True
+        _write_results(run)
+        return
+    if exitstatus in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return
     _write_results(run)
     if run.preflight_error:

@@ -112,6 +112,8 @@ class RunResults:
         label = self.profile.verdict_label
         if self.meta.get("preflight"):
             ready, summary = None, f"{label}: no verdict — stopped at preflight"
+        elif self.meta.get("interrupted"):
+            ready, summary = None, f"{label}: no verdict — the run was interrupted"
         elif verified == 0:
             ready, summary = None, f"{label}: no verdict — no requirement could be verified"
         elif failing:
