@@ -7,7 +7,6 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -22,19 +21,6 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 MS_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-
-
-@pytest.fixture(scope="module")
-def srv() -> Iterator[ReferenceServer]:
-    with ReferenceServer(token=TOKEN) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def http(srv: ReferenceServer) -> requests.Session:
-    session = requests.Session()
-    session.headers.update({"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/scim+json"})
-    return session
 
 
 def unique(prefix: str = "user") -> str:

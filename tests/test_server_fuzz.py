@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -40,19 +39,6 @@ def random_operation(rng: random.Random) -> object:
         if rng.random() < 0.2:
             del operation[key]
     return operation
-
-
-@pytest.fixture(scope="module")
-def srv() -> Iterator[ReferenceServer]:
-    with ReferenceServer(token=TOKEN) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def http(srv: ReferenceServer) -> requests.Session:
-    session = requests.Session()
-    session.headers.update({"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/scim+json"})
-    return session
 
 
 def assert_scim(response: requests.Response, sent: object) -> None:

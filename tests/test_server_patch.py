@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -14,19 +13,6 @@ TOKEN = "patch-token"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-
-
-@pytest.fixture(scope="module")
-def srv() -> Iterator[ReferenceServer]:
-    with ReferenceServer(token=TOKEN) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def http(srv: ReferenceServer) -> requests.Session:
-    session = requests.Session()
-    session.headers.update({"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/scim+json"})
-    return session
 
 
 def new_user(http: requests.Session, srv: ReferenceServer, **extra: object) -> dict:
