@@ -86,6 +86,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ProfileError as exc:
         print(f"scim-conformance: profile error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.scim_url and not (os.environ.get(args.scim_token_env) or args.scim_token_file or args.scim_token
+                              or args.oauth_token_url):
+        print(f"scim-conformance: no bearer token for {args.scim_url}: set ${args.scim_token_env} "
+              "(or use --scim-token-file, or --oauth-token-url)", file=sys.stderr)
+        return EXIT_USAGE
     if args.defect and args.scim_url:
         print("scim-conformance: --defect applies to the bundled reference server only (drop --scim-url)",
               file=sys.stderr)

@@ -213,7 +213,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         run.base_url = run.server.base_url
     elif run.token is None and not config.getoption("oauth_token_url"):
         pytest.exit(f"no bearer token: set ${config.getoption('scim_token_env')} "
-                    "(or use --scim-token-file) for {run.base_url}", returncode=EXIT_USAGE)
+                    f"(or use --scim-token-file) for {run.base_url}", returncode=EXIT_USAGE)
     verify: bool | str = True
     if config.getoption("insecure"):
         verify = False

@@ -114,7 +114,8 @@ def test_wrong_token_is_one_line_exit_3(tmp_path):
 def test_missing_token_is_a_usage_error(tmp_path):
     done = _cli("run", "--scim-url", "http://127.0.0.1:9/scim/v2", "--report-dir", str(tmp_path), cwd=tmp_path)
     assert done.returncode == 2
-    assert "no bearer token: set $SCIM_TOKEN" in done.stdout + done.stderr
+    assert done.stderr.strip() == ("scim-conformance: no bearer token for http://127.0.0.1:9/scim/v2: set $SCIM_TOKEN "
+                                   "(or use --scim-token-file, or --oauth-token-url)")
     _no_traceback(done)
 
 
