@@ -81,11 +81,6 @@ class Exchange:
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.response_headers.items() if k.lower() == name.lower()), None)
 
-    def summary(self) -> str:
-        """`GET /Users?filter=… -> 404 text/html` for failure messages."""
-        status = f"{self.status} {self.content_type or 'no Content-Type'}" if self.status else self.error
-        return f"{self.method} {self.url} -> {status}"
-
     def curl(self) -> str:
         """A command that replays this request, with the token left to the shell."""
         parts = ["curl", "-sS", "-X", self.method]

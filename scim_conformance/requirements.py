@@ -29,9 +29,6 @@ class Source:
     url: str
     evidence: str
 
-    def label(self) -> str:
-        return f"{self.title}, {self.section}" if self.section else self.title
-
 
 @dataclass(frozen=True)
 class Requirement:

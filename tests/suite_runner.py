@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scim_conformance.paths import checks_dir
-
 FAILING = ("fail", "deviation")
 
 
@@ -51,4 +49,4 @@ def run_suite(profile: str, report_dir: Path, *, base_url: str | None = None, to
     return SuiteRun(done.returncode, done.stdout, done.stderr, report_dir)
 
 
-__all__ = ["FAILING", "SuiteRun", "checks_dir", "run_suite"]
+__all__ = ["FAILING", "SuiteRun", "run_suite"]
