@@ -134,23 +134,23 @@ def _token(config: pytest.Config) -> str | None:
     return os.environ.get(config.getoption("scim_token_env")) or None
 
 
+def _profile_features(profile: Profile) -> set[str]:
+    """What a profile makes the IdP do, in the words requirements use for `needs`."""
+    features = {"groups"} if profile.groups else set()
+    matching = {m.lower() for m in profile.user_matching}
+    if any(m.startswith("emails") for m in matching):
+        features.add("email-matching")
+    if "externalid" in matching:
+        features.add("externalid-matching")
+    return features
+
+
 def _applicable(profile: Profile, registry: Registry) -> set[str]:
-    applicable = set()
-    for requirement in registry:
-        if requirement.capability not in profile.capabilities or requirement.id in profile.exclude:
-            continue
-        if requirement.capability == "groups" and not profile.groups:
-            continue
-        if requirement.id in ("ENTRA-CONN-GROUP-PROBE", "ENTRA-MATCH-GROUP", "ENTRA-MATCH-GROUP-CASE",
-                              "ENTRA-PAGING-GROUPS", "RFC-GROUP-SCHEMA") and not profile.groups:
-            continue
-        if requirement.id == "ENTRA-MATCH-EMAIL" and not any("emails" in m.lower() for m in profile.user_matching):
-            continue
-        if requirement.id == "ENTRA-MATCH-EXTERNALID" and "externalid" not in {
-                m.lower() for m in profile.user_matching}:
-            continue
-        applicable.add(requirement.id)
-    return applicable
+    features = _profile_features(profile)
+    return {
+        r.id for r in registry
+        if r.capability in profile.capabilities and r.id not in profile.exclude and set(r.needs) <= features
+    }
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -38,6 +38,7 @@ class Requirement:
     text: str
     source: Source
     in_practice: str
+    needs: tuple[str, ...] = ()  # profile features it applies to only (groups, email-matching, ...)
 
     def as_dict(self, severity: str | None = None) -> dict[str, Any]:
         return {
@@ -91,5 +92,6 @@ def load_registry(path: Path | None = None) -> Registry:
             text=row["text"].strip(),
             source=Source(row["source"]["doc"], doc["title"], section, url, row["source"].get("evidence", "")),
             in_practice=row.get("in_practice", "").strip(),
+            needs=tuple(row.get("needs", ())),
         )
     return Registry(requirements, capabilities)
