@@ -21,7 +21,7 @@ def test_deactivate(scim, users, identities, dialect):
     """Entra disables the user with a replace of active, worded in its dialect ("False" or false)."""
     user = users.create(identities.user_body())
     patch(scim, "/Users", user["id"], "ENTRA-DEACTIVATE", dialect,
-          dialect.operation("replace", "active", dialect.boolean(False)))
+          dialect.active(False))
     expect.equal("ENTRA-DEACTIVATE", "active", False, _active(scim, user["id"], "ENTRA-DEACTIVATE"))
 
 
@@ -39,9 +39,9 @@ def test_reactivate(scim, users, identities, dialect):
     """Restoring the user in Entra sets active back to true."""
     user = users.create(identities.user_body())
     patch(scim, "/Users", user["id"], "ENTRA-REACTIVATE", dialect,
-          dialect.operation("replace", "active", dialect.boolean(False)))
+          dialect.active(False))
     patch(scim, "/Users", user["id"], "ENTRA-REACTIVATE", dialect,
-          dialect.operation("replace", "active", dialect.boolean(True)))
+          dialect.active(True))
     expect.equal("ENTRA-REACTIVATE", "active", True, _active(scim, user["id"], "ENTRA-REACTIVATE"))
 
 
@@ -50,7 +50,7 @@ def test_deactivated_user_stays_readable(scim, users, identities, dialect):
     """A disabled user is a soft delete: Entra still reads it by id and finds it by userName."""
     user = users.create(identities.user_body())
     first = scim.patch(f"/Users/{user['id']}",
-                       dialect.patch(dialect.operation("replace", "active", dialect.boolean(False))))
+                       dialect.patch(dialect.active(False)))
     if first.status not in (200, 204):
         pytest.skip(f"blocked: deactivation answered {first.status}")
     expect.status(scim.get(f"/Users/{user['id']}"), "ENTRA-DEACTIVATED-READABLE", 200)

@@ -61,7 +61,7 @@ def test_lookup_group_excluding_members(scim, users, groups, identities, dialect
     """Entra finds a group by displayName and asks the server to leave the members out."""
     member = users.create(identities.user_body())
     group = groups.create(identities.group_body())
-    groups.client.patch(f"/Groups/{group['id']}", dialect.patch(dialect.add_members([member["id"]])))
+    groups.client.patch(f"/Groups/{group['id']}", dialect.patch(dialect.add_members([member])))
     groups.create(identities.group_body())
     exchange = lookup(scim, "/Groups", "displayName", group["displayName"], excludedAttributes="members")
     resources = expect.list_response(exchange, "ENTRA-MATCH-GROUP")

@@ -12,7 +12,7 @@ from typing import Any
 
 from faker import Faker
 
-from scim_conformance.attributes import CORE_GROUP, CORE_USER, ENTERPRISE_USER, MS_GROUP, place
+from scim_conformance.attributes import CORE_USER, ENTERPRISE_USER, place
 from scim_conformance.profile import AttributeMapping, Profile
 
 DOMAIN = "example.test"
@@ -43,7 +43,7 @@ class IdentityFactory:
         given, surname = self.faker.first_name(), self.faker.last_name()
         # Mixed case, as real UPNs are: a server must keep userName exactly as sent.
         local = f"{self.prefix}-{n}.{_ascii(given)}.{_ascii(surname)}"
-        return {
+        person = {
             "userPrincipalName": f"{local}@{DOMAIN}",
             # mail differs from the UPN, so a report shows which of the two a mapping took.
             "mail": f"{local.replace('.', '_', 1).lower()}@mail.{DOMAIN}",
@@ -68,6 +68,16 @@ class IdentityFactory:
             "department": self.faker.random_element(("Sales", "Finance", "Engineering", "Support", "Legal")),
             "password": self.faker.password(length=16, special_chars=True),
         }
+        # The same person under Okta's attribute names (derived, so Entra's data stays as it was for a seed).
+        person.update({
+            "login": person["userPrincipalName"],
+            "firstName": given,
+            "lastName": surname,
+            "email": person["mail"],
+            "locale": "en-US",
+            "id": "00u" + person["objectId"].replace("-", "")[:17],
+        })
+        return person
 
     def resolve(self, mapping: AttributeMapping, source: dict[str, Any]) -> Any:
         """The value a mapping yields for one person (a small subset of Entra's expression language)."""
@@ -91,6 +101,7 @@ class IdentityFactory:
     def user_body(self, source: dict[str, Any] | None = None) -> dict[str, Any]:
         """The create body the IdP sends for a person (research notes 4.3)."""
         source = source or self.source_user()
+        dialect = self.profile.dialect
         body: dict[str, Any] = {"schemas": [CORE_USER, ENTERPRISE_USER]}
         for mapping in self.profile.user_mappings:
             if mapping.type == "reference":
@@ -102,12 +113,15 @@ class IdentityFactory:
         for attribute in ("emails", "phoneNumbers", "addresses"):
             for element in body.get(attribute, []):
                 element.setdefault("primary", _PRIMARY.get((attribute, element.get("type")), False))
-        body["meta"] = {"resourceType": "User"}
+        if dialect.enterprise_schema == "when-sent" and ENTERPRISE_USER not in body:
+            body["schemas"].remove(ENTERPRISE_USER)
+        if dialect.resource_meta:
+            body["meta"] = {"resourceType": "User"}
         if self.profile.roles:
             body["roles"] = [{"primary": True, "type": "WindowsAzureActiveDirectoryRole",
                               "value": self.profile.roles[0]}]
-        else:
-            body["roles"] = []
+        for attribute in dialect.empty_attributes.get("users", ()):
+            body.setdefault(attribute, [])  # Entra sends roles [], Okta groups [], when there are none
         if self.profile.password_sync:
             body["password"] = source["password"]
         return body
@@ -116,12 +130,16 @@ class IdentityFactory:
         """The create body the IdP sends for a group: no members, which follow by PATCH (research notes 4.9)."""
         n = self._next()
         name = display_name or f"{self.prefix}-{n} {self.faker.bs().title()}"[:80]
-        return {
-            "schemas": [CORE_GROUP, MS_GROUP],
-            "externalId": self.faker.uuid4(),
-            "displayName": name,
-            "meta": {"resourceType": "Group"},
-        }
+        dialect = self.profile.dialect
+        body: dict[str, Any] = {"schemas": list(dialect.group_schemas)}
+        if any(m.target.lower() == "externalid" for m in self.profile.group_mappings):
+            body["externalId"] = self.faker.uuid4()
+        body["displayName"] = name
+        if dialect.resource_meta:
+            body["meta"] = {"resourceType": "Group"}
+        for attribute in dialect.empty_attributes.get("groups", ()):
+            body.setdefault(attribute, [])  # Okta's Group Push sends members [] on create
+        return body
 
     def unknown_id(self) -> str:
         return self.faker.uuid4()

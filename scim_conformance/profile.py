@@ -19,7 +19,14 @@ from typing import Any
 import jsonschema
 import yaml
 
-from scim_conformance.attributes import PATCH_OP, AttributePath, AttributePathError, parse_path
+from scim_conformance.attributes import (
+    CORE_GROUP,
+    MS_GROUP,
+    PATCH_OP,
+    AttributePath,
+    AttributePathError,
+    parse_path,
+)
 from scim_conformance.paths import profiles_dir
 
 _UNSET: Any = object()
@@ -51,6 +58,20 @@ class AttributeMapping:
         return row
 
 
+# What an IdP sends when its profile does not say otherwise: the Entra wording the suite began with.
+_EXTENSION_DEFAULTS: dict[str, Any] = {
+    "user_updates": "patch",
+    "deactivation": "path",
+    "member_display": False,
+    "lookup_params": {},
+    "import_count": None,
+    "resource_meta": True,
+    "enterprise_schema": "always",
+    "group_schemas": [CORE_GROUP, MS_GROUP],
+    "empty_attributes": {"users": ["roles"], "groups": []},
+}
+
+
 @dataclass(frozen=True)
 class Dialect:
     """How the IdP words its requests. Checks build every PatchOp through here, so one check serves every IdP."""
@@ -62,6 +83,17 @@ class Dialect:
     manager: str = "string"
     url_flag: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Added for a second IdP (Okta); the defaults keep Entra's wording.
+    user_updates: str = "patch"  # profile changes as PATCH, or as PUT of the whole resource
+    deactivation: str = "path"  # active on path "active", or in a path-less replace's value object
+    member_display: bool = False  # members added as {value, display} instead of {$ref: null, value}
+    lookup_params: Mapping[str, str] = field(default_factory=dict)  # sent with every filter lookup
+    import_count: int | None = None  # page size of imports, which advance startIndex by it
+    resource_meta: bool = True  # creates carry meta.resourceType
+    enterprise_schema: str = "always"  # list the enterprise URN in schemas always, or only when sent
+    group_schemas: tuple[str, ...] = (CORE_GROUP, MS_GROUP)
+    empty_attributes: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: {"users": ("roles",), "groups": ()})
 
     def op(self, name: str) -> str:
         return name.capitalize() if self.op_case == "capitalized" else name.lower()
@@ -98,8 +130,20 @@ class Dialect:
             operations.append(self.operation("replace", value=dict(folded)))
         return operations
 
-    def add_members(self, member_ids: list[str]) -> dict[str, Any]:
-        return self.operation("add", "members", [{"$ref": None, "value": m} for m in member_ids])
+    def active(self, value: bool) -> dict[str, Any]:
+        """The operation that activates or deactivates a user, in the IdP's form."""
+        if self.deactivation == "path-less":
+            return self.operation("replace", value={"active": self.boolean(value)})
+        return self.operation("replace", "active", self.boolean(value))
+
+    def member(self, user: Mapping[str, Any]) -> dict[str, Any]:
+        """One element of members, as the IdP adds it (`user` is the created User)."""
+        if self.member_display:
+            return {"value": user["id"], "display": user.get("userName")}
+        return {"$ref": None, "value": user["id"]}
+
+    def add_members(self, members: list[Mapping[str, Any]]) -> dict[str, Any]:
+        return self.operation("add", "members", [self.member(m) for m in members])
 
     def remove_members(self, member_ids: list[str]) -> list[dict[str, Any]]:
         if self.member_removal == "value-list":
@@ -118,7 +162,19 @@ class Dialect:
             "manager": self.manager,
             "url_flag": self.url_flag,
             "headers": dict(self.headers),
+            # The keys added later are shown only when set, so the profiles written before them read as before.
+            **{key: _plain(getattr(self, key)) for key, default in _EXTENSION_DEFAULTS.items()
+               if _plain(getattr(self, key)) != default},
         }
+
+
+def _plain(value: Any) -> Any:
+    """A dialect value as YAML/JSON shows it (tuples as lists, mappings as dicts)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -312,7 +368,14 @@ def load_profile(name_or_path: str) -> Profile:
 
 
 def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
-    dialect = Dialect(**data.get("dialect", {}))
+    raw = dict(data.get("dialect", {}))
+    for key in ("group_schemas",):
+        if key in raw:
+            raw[key] = tuple(raw[key])
+    if "empty_attributes" in raw:
+        raw["empty_attributes"] = {**_EXTENSION_DEFAULTS["empty_attributes"],
+                                   **{k: tuple(v) for k, v in raw["empty_attributes"].items()}}
+    dialect = Dialect(**raw)
     resources = data.get("resources", {})
     matching = data.get("matching", {})
     mappings = data.get("mappings", {})
