@@ -16,13 +16,12 @@ def _active(scim, user_id, requirement_id):
     return get_attribute(reread(scim, "/Users", user_id, requirement_id), "active")
 
 
-@requirement("ENTRA-DEACTIVATE")
-def test_deactivate(scim, users, identities, dialect):
-    """Entra disables the user with a replace of active, worded in its dialect ("False" or false)."""
+@requirement("ENTRA-DEACTIVATE", "OKTA-DEACTIVATE")
+def test_deactivate(scim, users, identities, dialect, requirement_id):
+    """The IdP disables the user with a replace of active, in its own words ("False", false, or {"active": false})."""
     user = users.create(identities.user_body())
-    patch(scim, "/Users", user["id"], "ENTRA-DEACTIVATE", dialect,
-          dialect.active(False))
-    expect.equal("ENTRA-DEACTIVATE", "active", False, _active(scim, user["id"], "ENTRA-DEACTIVATE"))
+    patch(scim, "/Users", user["id"], requirement_id, dialect, dialect.active(False))
+    expect.equal(requirement_id, "active", False, _active(scim, user["id"], requirement_id))
 
 
 @requirement("ENTRA-DEACTIVATE-ADD")
@@ -34,15 +33,13 @@ def test_deactivate_with_add(scim, users, identities, dialect):
     expect.equal("ENTRA-DEACTIVATE-ADD", "active", False, _active(scim, user["id"], "ENTRA-DEACTIVATE-ADD"))
 
 
-@requirement("ENTRA-REACTIVATE")
-def test_reactivate(scim, users, identities, dialect):
-    """Restoring the user in Entra sets active back to true."""
+@requirement("ENTRA-REACTIVATE", "OKTA-REACTIVATE")
+def test_reactivate(scim, users, identities, dialect, requirement_id):
+    """Restoring or reassigning the user in the IdP sets active back to true."""
     user = users.create(identities.user_body())
-    patch(scim, "/Users", user["id"], "ENTRA-REACTIVATE", dialect,
-          dialect.active(False))
-    patch(scim, "/Users", user["id"], "ENTRA-REACTIVATE", dialect,
-          dialect.active(True))
-    expect.equal("ENTRA-REACTIVATE", "active", True, _active(scim, user["id"], "ENTRA-REACTIVATE"))
+    patch(scim, "/Users", user["id"], requirement_id, dialect, dialect.active(False))
+    patch(scim, "/Users", user["id"], requirement_id, dialect, dialect.active(True))
+    expect.equal(requirement_id, "active", True, _active(scim, user["id"], requirement_id))
 
 
 @requirement("ENTRA-DEACTIVATED-READABLE")

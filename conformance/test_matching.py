@@ -15,14 +15,14 @@ def _swap_case(value: str) -> str:
     return value.swapcase()
 
 
-@requirement("ENTRA-MATCH-USERNAME")
-def test_lookup_by_username(scim, users, identities):
-    """Entra finds an existing user by userName, and links it only if exactly one answers."""
+@requirement("ENTRA-MATCH-USERNAME", "OKTA-LOOKUP-USERNAME")
+def test_lookup_by_username(scim, users, identities, dialect, requirement_id):
+    """The IdP finds an existing user by userName, and links it only if exactly one answers."""
     user = users.create(identities.user_body())
     users.create(identities.user_body())  # a second user that must not answer the lookup
-    resources = expect.list_response(lookup(scim, "/Users", "userName", user["userName"]), "ENTRA-MATCH-USERNAME")
-    ids = [r.get("id") for r in resources]
-    expect.equal("ENTRA-MATCH-USERNAME", "ids found", [user["id"]], ids, scim.transcript[-1])
+    exchange = lookup(scim, "/Users", "userName", user["userName"], dialect)
+    resources = expect.list_response(exchange, requirement_id)
+    expect.equal(requirement_id, "ids found", [user["id"]], [r.get("id") for r in resources], exchange)
 
 
 @requirement("ENTRA-MATCH-USERNAME-CASE")

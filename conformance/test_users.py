@@ -13,15 +13,15 @@ from scim_conformance.steps import lookup
 requirement = pytest.mark.requirement
 
 
-@requirement("ENTRA-USER-CREATE")
-def test_create_user(users, identities):
-    """Entra creates a user with its default body, then reads the id from the answer to link it."""
+@requirement("ENTRA-USER-CREATE", "OKTA-USER-CREATE")
+def test_create_user(users, identities, requirement_id):
+    """The IdP creates a user with its own create body, then reads the id from the answer to link it."""
     body = identities.user_body()
     exchange = users.post(body)
-    data = expect.body(expect.status(exchange, "ENTRA-USER-CREATE", 201, 200), "ENTRA-USER-CREATE")
+    data = expect.body(expect.status(exchange, requirement_id, 201, 200), requirement_id)
     if not isinstance(data.get("id"), str) or not data["id"]:
-        expect.fail("ENTRA-USER-CREATE", "a non-empty id", f"id {data.get('id')!r}", exchange)
-    expect.equal("ENTRA-USER-CREATE", "userName", body["userName"], data.get("userName"), exchange)
+        expect.fail(requirement_id, "a non-empty id", f"id {data.get('id')!r}", exchange)
+    expect.equal(requirement_id, "userName", body["userName"], data.get("userName"), exchange)
 
 
 @requirement("ENTRA-USER-CREATE-EXTENSION-UNLISTED")
@@ -56,43 +56,43 @@ def test_create_with_string_active(scim, users, identities):
     expect.equal("ENTRA-USER-CREATE-STRING-BOOLEAN", "active", True, get_attribute(stored, "active"), again)
 
 
-@requirement("ENTRA-USER-DUPLICATE")
-def test_create_duplicate(users, identities):
+@requirement("ENTRA-USER-DUPLICATE", "OKTA-USER-DUPLICATE")
+def test_create_duplicate(users, identities, requirement_id):
     """Creating the same userName twice is a conflict, not a second account."""
     body = identities.user_body()
     users.create(body)
     duplicate = copy.deepcopy(body)
     duplicate["externalId"] = f"{body.get('externalId', 'x')}-again"
     exchange = users.post(users.like_last(duplicate))
-    expect.scim_error(exchange, "ENTRA-USER-DUPLICATE", 409)
+    expect.scim_error(exchange, requirement_id, 409)
 
 
-@requirement("ENTRA-USER-READ-AS-SENT")
-def test_read_back_as_sent(scim, users, identities):
-    """Entra reads the user back and compares every value with its own; anything reformatted looks changed."""
+@requirement("ENTRA-USER-READ-AS-SENT", "OKTA-USER-READ")
+def test_read_back_as_sent(scim, users, identities, requirement_id):
+    """The IdP reads the user back and compares every value with its own; anything reformatted looks changed."""
     body = identities.user_body()
     user = users.create(body)
     exchange = scim.get(f"/Users/{user['id']}")
-    stored = expect.body(expect.status(exchange, "ENTRA-USER-READ-AS-SENT", 200), "ENTRA-USER-READ-AS-SENT")
-    expect.equal("ENTRA-USER-READ-AS-SENT", "id", user["id"], stored.get("id"), exchange)
+    stored = expect.body(expect.status(exchange, requirement_id, 200), requirement_id)
+    expect.equal(requirement_id, "id", user["id"], stored.get("id"), exchange)
     for attribute in ("emails", "phoneNumbers", "addresses"):
         for sent in body.get(attribute, []):
             found = [e for e in get_attribute(stored, attribute) or []
                      if isinstance(e, dict) and e.get("type") == sent["type"]]
             got = found[0] if found else {}
             for key, value in sent.items():
-                expect.equal("ENTRA-USER-READ-AS-SENT", f"{attribute}[type eq {sent['type']!r}].{key}",
+                expect.equal(requirement_id, f"{attribute}[type eq {sent['type']!r}].{key}",
                              value, got.get(key), exchange)
-    for key in ("userName", "displayName", "title", "externalId"):
+    for key in ("userName", "displayName", "title", "externalId", "name"):
         if key in body:
-            expect.equal("ENTRA-USER-READ-AS-SENT", key, body[key], get_attribute(stored, key), exchange)
+            expect.equal(requirement_id, key, body[key], get_attribute(stored, key), exchange)
 
 
-@requirement("ENTRA-USER-UNKNOWN-404")
-def test_get_unknown_user(scim, identities):
-    """Entra reads a linked user by id; an id that does not exist answers 404."""
+@requirement("ENTRA-USER-UNKNOWN-404", "OKTA-USER-UNKNOWN-404")
+def test_get_unknown_user(scim, identities, requirement_id):
+    """The IdP reads a linked user by id; an id that does not exist answers 404."""
     exchange = scim.get(f"/Users/{identities.unknown_id()}")
-    expect.scim_error(exchange, "ENTRA-USER-UNKNOWN-404", 404)
+    expect.scim_error(exchange, requirement_id, 404)
 
 
 @requirement("ENTRA-USER-ATTRIBUTES-RETURNED")

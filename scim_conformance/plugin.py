@@ -137,6 +137,7 @@ def _token(config: pytest.Config) -> str | None:
 def _profile_features(profile: Profile) -> set[str]:
     """What a profile makes the IdP do, in the words requirements use for `needs`."""
     features = {"groups"} if profile.groups else set()
+    features.add(f"idp:{profile.idp}")  # what only one IdP sends (needs: ["idp:Okta"])
     matching = {m.lower() for m in profile.user_matching}
     if any(m.startswith("emails") for m in matching):
         features.add("email-matching")
@@ -368,6 +369,13 @@ def profile(scim_run: Run) -> Profile:
 @pytest.fixture(scope="session")
 def dialect(scim_run: Run) -> Any:
     return scim_run.profile.dialect
+
+
+@pytest.fixture
+def requirement_id(scim_run: Run, request: pytest.FixtureRequest) -> str:
+    """The requirement a check shared by several IdPs counts against: of the ids it names, the one this profile uses."""
+    ids = requirement_ids(request.node)
+    return next((i for i in ids if i in scim_run.applicable), ids[0])
 
 
 @pytest.fixture(scope="session")

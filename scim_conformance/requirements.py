@@ -18,7 +18,7 @@ import yaml
 from scim_conformance.paths import checks_dir
 
 SEVERITIES = ("MUST", "SHOULD", "MAY")
-ID_PATTERN = re.compile(r"^(ENTRA|RFC|TENANT)-[A-Z0-9]+(-[A-Z0-9]+)*$")
+ID_PATTERN = re.compile(r"^(ENTRA|RFC|TENANT|OKTA)-[A-Z0-9]+(-[A-Z0-9]+)*$")
 
 
 @dataclass(frozen=True)

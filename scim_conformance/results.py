@@ -95,7 +95,8 @@ class RunResults:
                 outcome = "disabled"
             else:
                 outcome = "not-applicable"
-            if rid not in self.applicable and outcome in ("blocked", "not-applicable", "disabled"):
+            if rid not in self.applicable:
+                # A check shared by several IdPs names each one's requirement; only this profile's count.
                 outcome = "not-applicable"
             outcomes[rid] = outcome
         return outcomes

@@ -83,6 +83,17 @@ DEFECTS: dict[str, str] = {
     "member-filter-remove-ignored": "ignores 'remove' on members[value eq \"x\"]",
     "member-add-first-only": "adds only the first member of a multi-member add",
     "member-add-duplicate-500": "answers 500 when an added member is already in the group",
+    # What Okta relies on (issue 17)
+    "paging-ignores-count": "ignores count and puts every resource on the first page",
+    "page-size-cap": "serves at most 50 resources per page whatever count asks for (RFC-legal, but Okta "
+    "advances startIndex by count)",
+    "reject-json-media-type": "answers 415 to a request body labelled application/json",
+    "put-not-applied": "answers PUT with 200 and the resource as sent but stores nothing",
+    "put-readonly-rejected": "answers 400 mutability to a PUT body that carries id, meta or groups",
+    "put-keeps-omitted": "keeps the attributes a PUT leaves out, as if the PUT were a PATCH",
+    "pathless-id-rejected": "answers 400 mutability to a path-less replace that restates the resource's own id",
+    "member-replace-appends": "a replace on members adds the given members to the old ones instead of replacing them",
+    "reject-empty-members": "answers 400 to a group create whose members is an empty array",
 }
 
 

@@ -41,8 +41,11 @@ def _hashable_in(value: Any, ids: set[str]) -> bool:
 
 
 class Patcher:
-    def __init__(self, rtype: ResourceType, defects: Defects, bind_filter: FilterBinder) -> None:
+    def __init__(
+        self, rtype: ResourceType, defects: Defects, bind_filter: FilterBinder, resource_id: str | None = None
+    ) -> None:
         self.rtype = rtype
+        self.resource_id = resource_id
         self.defects = defects
         self.bind_filter = bind_filter
         # Attribute names are case-insensitive (Entra writes emails[type eq "other"].Value).
@@ -87,6 +90,8 @@ class Patcher:
 
     def _pathless(self, content: dict[str, Any], op: str, key: str, item: Any) -> None:
         """One key of a path-less value: plain, dotted, URN-qualified, or an extension URN with an object."""
+        if key.lower() == "id" and item == self.resource_id and not self.defects.on("pathless-id-rejected"):
+            return  # Okta's group rename restates the group's own id beside displayName: nothing to change
         if is_schema_urn(key):
             if not isinstance(item, dict):
                 raise invalid_value(f"{key} must map to an object")
@@ -217,6 +222,8 @@ class Patcher:
                 return
             if value is None or value == "":
                 container.pop(name, None)
+            elif multi and name == "members" and self.defects.on("member-replace-appends"):
+                self._append(container, name, _as_list(value))
             elif multi:
                 container[name] = self._dedupe(name, _as_list(value))
             elif isinstance(value, dict) and isinstance(container.get(name), dict) and name != "manager":

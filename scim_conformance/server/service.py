@@ -52,6 +52,7 @@ from .store import INDEXED_COLUMNS, Store
 
 SCIM_JSON = "application/scim+json"
 DEFAULT_COUNT = 100
+PAGE_SIZE_CAP = 50  # what defect page-size-cap serves at most
 MAX_DEPTH = 32
 KNOWN_QUERY_PARAMETERS = frozenset(
     {"filter", "startindex", "count", "attributes", "excludedattributes", "sortby", "sortorder"}
@@ -208,6 +209,8 @@ class ScimService:
         content_type = request.headers.get("content-type", "")
         media_type = content_type.split(";")[0].strip().lower()
         if media_type and media_type not in (SCIM_JSON, "application/json"):
+            raise ScimError(415, f"unsupported Content-Type {content_type!r}; send {SCIM_JSON}")
+        if media_type == "application/json" and self.defects.on("reject-json-media-type"):
             raise ScimError(415, f"unsupported Content-Type {content_type!r}; send {SCIM_JSON}")
         if "charset" in content_type.lower() and self.defects.on("reject-charset"):
             raise ScimError(415, f"unsupported Content-Type {content_type!r}")
@@ -408,6 +411,10 @@ class ScimService:
         # Clamped: SQLite integers are 64-bit, and nobody has 2**31 resources to page through.
         start = min(max(1, self._int_param(params, "startIndex", 1)), 2**31)
         count = min(MAX_RESULTS, max(0, self._int_param(params, "count", DEFAULT_COUNT)))
+        if self.defects.on("paging-ignores-count"):
+            count = MAX_RESULTS
+        if self.defects.on("page-size-cap"):
+            count = min(count, PAGE_SIZE_CAP)
         if self.defects.on("paging-ignores-startindex"):
             start = 1
         text = params.get("filter")
@@ -535,6 +542,9 @@ class ScimService:
     def create(self, rtype: ResourceType, body: Any, params: dict[str, str]) -> Response:
         if self.defects.on("reject-null-values") and contains_null(body):
             raise invalid_value("null values are not allowed")
+        if rtype.name == "Group" and isinstance(body, dict) and body.get("members") == [] \
+                and self.defects.on("reject-empty-members"):
+            raise invalid_value("members must not be empty")
         cleaner = Cleaner(rtype, self.defects)
         listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
         content = cleaner.clean(body, listed_schemas=listed)
@@ -548,6 +558,9 @@ class ScimService:
         return self._single(rtype, doc, params, 201)
 
     def replace(self, rtype: ResourceType, resource_id: str, body: Any, params: dict[str, str]) -> Response:
+        if isinstance(body, dict) and self.defects.on("put-readonly-rejected") \
+                and {k.lower() for k in body} & {"id", "meta", "groups"}:
+            raise ScimError(400, "id, meta and groups are read-only", "mutability")
         cleaner = Cleaner(rtype, self.defects)
         listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
         content = cleaner.clean(body, listed_schemas=listed)
@@ -555,10 +568,13 @@ class ScimService:
             previous = self._load(rtype, resource_id)
             if "password" in previous and "password" not in content:
                 content["password"] = previous["password"]  # clients cannot read it back to resend it
+            if self.defects.on("put-keeps-omitted"):
+                content = {**{k: v for k, v in previous.items() if k not in SERVER_OWNED}, **content}
             self._complete(rtype, content)
             self._check_unique(rtype, content, resource_id)
             doc = self._document(rtype, resource_id, content, previous)
-            self.store.update(rtype.name, doc)
+            if not self.defects.on("put-not-applied"):
+                self.store.update(rtype.name, doc)
         return self._single(rtype, doc, params, 200)
 
     def patch(self, rtype: ResourceType, resource_id: str, request: Request, params: dict[str, str]) -> Response:
@@ -569,7 +585,8 @@ class ScimService:
             previous = self._load(rtype, resource_id)
             body = self._json(request)
             content = {k: v for k, v in copy.deepcopy(previous).items() if k not in SERVER_OWNED}
-            patcher = Patcher(rtype, self.defects, lambda node, parent: self.bind_filter(rtype, node, parent))
+            patcher = Patcher(rtype, self.defects, lambda node, parent: self.bind_filter(rtype, node, parent),
+                              resource_id)
             patched = patcher.apply(content, body)
             content = Cleaner(rtype, self.defects).clean(patched, keep_unknown=True)
             self._complete(rtype, content, previous)
