@@ -127,8 +127,8 @@ class RunResults:
             deviations = sum(1 for o in outcomes.values() if o == "deviation")
             tail = f", {deviations} SHOULD deviation{'s' if deviations != 1 else ''}" if deviations else ""
             ready, summary = True, f"{label}: yes — every MUST requirement passes{tail}"
-        return {"ready": ready, "label": label, "summary": summary, "failing": failing, "errors": errors,
-                "counts": counts}
+        return {"ready": ready, "label": label, "idp": self.profile.idp, "summary": summary, "failing": failing,
+                "errors": errors, "counts": counts}
 
     def exit_code(self) -> int:
         verdict = self.verdict()

@@ -80,3 +80,39 @@ def test_cli_malformed_profile_exits_2_before_any_request(tmp_path):
     assert done.stderr.strip().count("\n") == 0
     assert "unknown key" in done.stderr and str(path) in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_okta_dialect_words_requests_as_okta_documents():
+    okta = load_profile("okta").dialect
+    assert okta.active(False) == {"op": "replace", "value": {"active": False}}
+    assert okta.add_members([{"id": "u1", "userName": "ann@example.test"}]) == {
+        "op": "add", "path": "members", "value": [{"value": "u1", "display": "ann@example.test"}]}
+    assert okta.remove_members(["u1"]) == [{"op": "remove", "path": 'members[value eq "u1"]'}]
+    assert (okta.user_updates, dict(okta.lookup_params), okta.import_count) == (
+        "put", {"startIndex": "1", "count": "100"}, 100)
+
+
+def test_dialect_extensions_leave_entra_profiles_as_they_were():
+    """Entra's profiles set none of the keys added for Okta, so they show and send exactly what they did."""
+    for name in ("entra-id", "entra-id-aadoptscim062020", "example-saas-tenant"):
+        dialect = load_profile(name).dialect
+        assert list(dialect.as_dict()) == ["op_case", "booleans", "multi_attribute_replace", "member_removal",
+                                           "manager", "url_flag", "headers"]
+        assert dialect.add_members([{"id": "u1", "userName": "ann"}]) == {
+            "op": dialect.op("add"), "path": "members", "value": [{"$ref": None, "value": "u1"}]}
+        assert dialect.active(False) == {"op": dialect.op("replace"), "path": "active",
+                                         "value": dialect.boolean(False)}
+
+
+def test_okta_create_bodies_follow_its_protocol_reference():
+    from scim_conformance.identities import IdentityFactory
+
+    factory = IdentityFactory(load_profile("okta"), "scimctest", 1)
+    user = factory.user_body()
+    assert user["schemas"] == ["urn:ietf:params:scim:schemas:core:2.0:User"]
+    assert "meta" not in user and "roles" not in user
+    assert (user["groups"], user["active"], user["locale"]) == ([], True, "en-US")
+    assert user["externalId"].startswith("00u") and user["password"]
+    assert user["emails"] == [{"type": "work", "value": user["emails"][0]["value"], "primary": True}]
+    assert factory.group_body("Sales") == {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                           "displayName": "Sales", "members": []}
