@@ -63,8 +63,10 @@ def test_password_never_returned(scim, users, identities, profile):
     body = identities.user_body()
     scim.redact.add(body["password"])  # generated, but still a password: keep it out of the reports
     exchange = users.post(body)
-    created = expect.body(expect.status(exchange, "RFC-PASSWORD-NEVER-RETURNED", 201, 200),
-                          "RFC-PASSWORD-NEVER-RETURNED")
+    if exchange.status not in (200, 201):
+        # Refusing the create is judged by the create checks; with no user, no answer can show a password.
+        pytest.skip(f"blocked: the create answered {expect.describe(exchange)}")
+    created = expect.body(exchange, "RFC-PASSWORD-NEVER-RETURNED")
     answers = [exchange, scim.get(f"/Users/{created.get('id')}"), lookup(scim, "/Users", "userName", body["userName"])]
     for answer in answers:
         if "password" in json.dumps(answer.json).lower().replace("passwordsync", ""):
