@@ -30,6 +30,8 @@ def _pytest_argv(run: RunOptions, extra: list[str]) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if len(args.profile) > 1:
+        return _run_each_profile(args, list(args.profile))
     run = dataclasses.replace(options.from_namespace(RunOptions, args), from_cli=True)
     try:
         load_profile(run.profile)  # fail before pytest starts, with one line
@@ -48,6 +50,53 @@ def cmd_run(args: argparse.Namespace) -> int:
     # pytest's own codes for usage problems and empty selections fold into ours.
     return {pytest.ExitCode.USAGE_ERROR: ExitCode.USAGE,
             pytest.ExitCode.NO_TESTS_COLLECTED: ExitCode.USAGE}.get(code, code)
+
+
+def _without_profiles(argv: list[str]) -> list[str]:
+    """The `run` arguments with every --profile taken out (each profile's run gets its own)."""
+    out, skip = [], False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+        elif arg == "--":
+            return out + argv[i:]
+        elif arg == "--profile":
+            skip = True
+        elif not arg.startswith("--profile="):
+            out.append(arg)
+    return out
+
+
+def _run_each_profile(args: argparse.Namespace, profiles: list[str]) -> int:
+    """`run --profile A --profile B`: one run per profile, then one report with a verdict per identity provider."""
+    import subprocess
+
+    from scim_conformance.report import combined
+
+    names = []
+    for name in profiles:
+        try:
+            names.append(load_profile(name).name)  # every profile is checked before anything runs
+        except ProfileError as exc:
+            print(f"scim-conformance: profile error: {exc}", file=sys.stderr)
+            return ExitCode.USAGE
+    report_dir = Path(args.report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    rest = _without_profiles(args.argv[args.argv.index("run") + 1:])
+    entries, codes = [], []
+    for profile, name in zip(profiles, names, strict=True):
+        before = set(report_dir.glob(f"{name}-*.json"))
+        code = subprocess.call([sys.executable, "-m", "scim_conformance.cli", "run", "--profile", profile, *rest])
+        written = sorted(set(report_dir.glob(f"{name}-*.json")) - before)
+        entries.append(combined.entry(profile, written[-1] if written else None, code))
+        codes.append(code)
+    json_path, html_path = combined.write(report_dir, entries)
+    print("\n".join(["", "scim-conformance: one verdict per identity provider", *combined.lines(entries),
+                      f"combined report: {json_path} ({html_path.name})"]))
+    for worst in (ExitCode.USAGE, ExitCode.FAILED):
+        if worst in codes:
+            return worst
+    return next((c for c in codes if c), ExitCode.OK)
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
@@ -128,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # a run of several profiles passes them on
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:

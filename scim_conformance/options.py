@@ -25,11 +25,14 @@ class OptionError(Exception):
 
 
 def option(default: Any, cli: str | None, help: str, *, pytest: str | None = None, metavar: str | None = None,
-           hidden: bool = False) -> Any:
-    """A field of an options class; `cli=None` keeps it off the command line (pytest or internal only)."""
+           hidden: bool = False, cli_repeatable: bool = False) -> Any:
+    """A field of an options class; `cli=None` keeps it off the command line (pytest or internal only).
+
+    `cli_repeatable`: the command line takes the flag several times (a list); the CLI runs once per value.
+    """
     factory_default: dict[str, Any] = {"default_factory": list} if isinstance(default, list) else {"default": default}
     return field(**factory_default, metadata={"cli": cli, "pytest": pytest or cli, "help": help, "metavar": metavar,
-                                              "hidden": hidden})
+                                              "hidden": hidden, "cli_repeatable": cli_repeatable})
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,9 @@ class Connection:
 class RunOptions(Connection):
     """Everything `scim-conformance run` (and `pytest conformance`) takes."""
 
-    profile: str = option(DEFAULT_PROFILE, "--profile", f"profile name or YAML file (default {DEFAULT_PROFILE})")
+    profile: str = option(DEFAULT_PROFILE, "--profile",
+                          f"profile name or YAML file (default {DEFAULT_PROFILE}); repeat it for one report with a "
+                          "verdict per identity provider", cli_repeatable=True)
     max_rps: float = option(50.0, "--max-rps", "at most this many requests per second (default 50; 0: no limit)")
     report_dir: str = option("reports", "--report-dir", "where the JSON, JUnit and HTML reports go (default reports/)")
     seed: int | None = option(None, "--seed", "seed for the generated identities (default: random, printed)")
@@ -165,7 +170,7 @@ def _arguments(f: dataclasses.Field[Any], spelling: str) -> tuple[list[str], dic
     kwargs: dict[str, Any] = {"dest": f.name, "help": meta["help"]}
     if kind == "bool":
         kwargs.update(action="store_true", default=False)
-    elif kind == "list":
+    elif kind == "list" or (spelling == "cli" and meta.get("cli_repeatable")):
         kwargs.update(action="append", default=[])
     else:
         kwargs.update(type=_CONVERT[kind], default=f.default)
@@ -208,7 +213,14 @@ def from_pytest(config: Any) -> RunOptions:
 
 
 def from_namespace(cls: type[T], args: argparse.Namespace) -> T:
-    return cls(**{f.name: getattr(args, f.name) for f in _fields(cls) if hasattr(args, f.name)})
+    values = {f.name: getattr(args, f.name) for f in _fields(cls) if hasattr(args, f.name)}
+    for f in _fields(cls):
+        if f.metadata["cli_repeatable"] and isinstance(values.get(f.name), list):
+            # One run takes one value: the first given, or the field's default (the CLI runs each value in turn).
+            given = values.pop(f.name)
+            if given:
+                values[f.name] = given[0]
+    return cls(**values)
 
 
 def pytest_argv(options: RunOptions) -> list[str]:

@@ -133,6 +133,33 @@ def test_dry_run_lists_checks_and_sends_nothing(tmp_path):
     done = _cli("run", "--dry-run", "--scim-url", url, "--report-dir", str(tmp_path), token="t0ken-dry", cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-2000:]
     assert "no request is sent" in done.stdout
-    assert "test_connection.py::test_test_connection_probe  [ENTRA-CONN-PROBE-EMPTY]  (reads only)" in done.stdout
-    assert "[ENTRA-USER-CREATE]  (creates users)" in done.stdout
+    # A check shared by two IdPs names both requirements; the profile's own decides.
+    assert ("test_connection.py::test_test_connection_probe  [ENTRA-CONN-PROBE-EMPTY, OKTA-LOOKUP-EMPTY]  "
+            "(reads only)") in done.stdout
+    assert "[ENTRA-USER-CREATE, OKTA-USER-CREATE]  (creates users)" in done.stdout
     assert not list(tmp_path.glob("*.journal.jsonl"))
+
+
+def test_several_profiles_give_one_report_with_a_verdict_per_idp(tmp_path):
+    """A server can be ready for one IdP and not the other: Okta's PUT is not stored, Entra never PUTs."""
+    import json
+
+    done = _cli("run", "--profile", "entra-id", "--profile", "okta", "--defect", "put-not-applied",
+                "--report-dir", str(tmp_path), "--seed", "11", timeout=300)
+    _no_traceback(done)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    [combined] = tmp_path.glob("combined-*.json")
+    runs = json.loads(combined.read_text(encoding="utf-8"))["runs"]
+    verdicts = {r["idp"]: (r["verdict"]["label"], r["verdict"]["ready"]) for r in runs}
+    assert verdicts == {"Microsoft Entra ID": ("Entra-ready", True), "Okta": ("Okta-ready", False)}
+    assert "OKTA-PUT-REPLACE" in runs[1]["verdict"]["failing"]
+    assert all((tmp_path / r["report"]).is_file() and (tmp_path / r["html"]).is_file() for r in runs)
+    assert "Okta (okta): Okta-ready: no" in done.stdout
+    assert combined.with_suffix(".html").is_file()
+
+
+def test_a_run_of_several_profiles_passes_everything_but_the_profiles_on():
+    from scim_conformance.cli import _without_profiles
+
+    assert _without_profiles(["--profile", "okta", "--seed", "3", "--profile=entra-id", "--", "-k", "x",
+                              "--profile", "y"]) == ["--seed", "3", "--", "-k", "x", "--profile", "y"]
