@@ -58,18 +58,9 @@ class AttributeMapping:
         return row
 
 
-# What an IdP sends when its profile does not say otherwise: the Entra wording the suite began with.
-_EXTENSION_DEFAULTS: dict[str, Any] = {
-    "user_updates": "patch",
-    "deactivation": "path",
-    "member_display": False,
-    "lookup_params": {},
-    "import_count": None,
-    "resource_meta": True,
-    "enterprise_schema": "always",
-    "group_schemas": [CORE_GROUP, MS_GROUP],
-    "empty_attributes": {"users": ["roles"], "groups": []},
-}
+# The dialect keys added for a second IdP (Okta); their defaults keep Entra's wording.
+_EXTENSION_KEYS = ("user_updates", "deactivation", "member_display", "lookup_params", "import_count",
+                   "resource_meta", "enterprise_schema", "group_schemas", "empty_attributes")
 
 
 @dataclass(frozen=True)
@@ -83,7 +74,7 @@ class Dialect:
     manager: str = "string"
     url_flag: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
-    # Added for a second IdP (Okta); the defaults keep Entra's wording.
+    # Added for Okta (see _EXTENSION_KEYS); the defaults are what Entra sends.
     user_updates: str = "patch"  # profile changes as PATCH, or as PUT of the whole resource
     deactivation: str = "path"  # active on path "active", or in a path-less replace's value object
     member_display: bool = False  # members added as {value, display} instead of {$ref: null, value}
@@ -163,8 +154,8 @@ class Dialect:
             "url_flag": self.url_flag,
             "headers": dict(self.headers),
             # The keys added later are shown only when set, so the profiles written before them read as before.
-            **{key: _plain(getattr(self, key)) for key, default in _EXTENSION_DEFAULTS.items()
-               if _plain(getattr(self, key)) != default},
+            **{key: _plain(getattr(self, key)) for key in _EXTENSION_KEYS
+               if _plain(getattr(self, key)) != _plain(getattr(Dialect(), key))},
         }
 
 
@@ -369,11 +360,11 @@ def load_profile(name_or_path: str) -> Profile:
 
 def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
     raw = dict(data.get("dialect", {}))
-    for key in ("group_schemas",):
-        if key in raw:
-            raw[key] = tuple(raw[key])
+    # YAML lists become tuples, like the defaults, so a dialect read from a file equals one built in code.
+    if "group_schemas" in raw:
+        raw["group_schemas"] = tuple(raw["group_schemas"])
     if "empty_attributes" in raw:
-        raw["empty_attributes"] = {**_EXTENSION_DEFAULTS["empty_attributes"],
+        raw["empty_attributes"] = {**Dialect().empty_attributes,
                                    **{k: tuple(v) for k, v in raw["empty_attributes"].items()}}
     dialect = Dialect(**raw)
     resources = data.get("resources", {})

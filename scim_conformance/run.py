@@ -38,6 +38,8 @@ def profile_features(profile: Profile) -> set[str]:
     """What a profile makes the IdP do, in the words requirements use for `needs`."""
     features = {"groups"} if profile.groups else set()
     features.add(f"idp:{profile.idp}")  # what only one IdP sends (needs: ["idp:Okta"])
+    if profile.dialect.user_updates == "put":
+        features.add("put-updates")
     matching = {m.lower() for m in profile.user_matching}
     if any(m.startswith("emails") for m in matching):
         features.add("email-matching")
