@@ -25,7 +25,9 @@ def test_connector_lists_users(scim, users, identities):
     """Okta's Test Connector Configuration lists users: GET /Users?startIndex=1&count=2."""
     for _ in range(TEST_CONNECTOR_COUNT + 1):
         users.create(identities.user_body())
-    exchange = scim.get("/Users", params={"startIndex": 1, "count": TEST_CONNECTOR_COUNT})
+    # Only ids, unlike Okta: on a live tenant the first page holds other people, who must not land in a report.
+    exchange = scim.get("/Users", params={"startIndex": 1, "count": TEST_CONNECTOR_COUNT, "attributes": "id"},
+                        partial=True)
     page = expect.list_response(exchange, "OKTA-LIST-USERS")
     data = exchange.json
     for key, wanted in (("startIndex", 1), ("itemsPerPage", len(page))):
@@ -33,10 +35,8 @@ def test_connector_lists_users(scim, users, identities):
     if len(page) > TEST_CONNECTOR_COUNT:
         expect.fail("OKTA-LIST-USERS", f"at most {TEST_CONNECTOR_COUNT} users (count)", f"{len(page)} users",
                     exchange)
-    incomplete = [r.get("id") for r in page if not r.get("id") or not r.get("userName")]
-    if incomplete:
-        expect.fail("OKTA-LIST-USERS", "every user with an id and a userName", f"{len(incomplete)} without",
-                    exchange)
+    if any(not r.get("id") for r in page):
+        expect.fail("OKTA-LIST-USERS", "every user with an id", "a user without one", exchange)
 
 
 @requirement("OKTA-AUTH-401")
