@@ -20,6 +20,8 @@ import jsonschema
 import yaml
 
 from scim_conformance.attributes import PATCH_OP, AttributePath, AttributePathError, parse_path
+from scim_conformance.expressions import Context, ExpressionError, Node, check, evaluate, parse
+from scim_conformance.identities import SAMPLE_USER, SOURCE_GROUP_ATTRIBUTES, SOURCE_USER_ATTRIBUTES
 from scim_conformance.paths import profiles_dir
 
 _UNSET: Any = object()
@@ -31,7 +33,7 @@ class ProfileError(Exception):
 
 @dataclass(frozen=True)
 class AttributeMapping:
-    """One row of the IdP's attribute-mapping screen: target SCIM path <- source attribute (or a default)."""
+    """One row of the IdP's attribute-mapping screen: target SCIM path <- source expression (or a default)."""
 
     target: str
     path: AttributePath
@@ -39,6 +41,8 @@ class AttributeMapping:
     type: str = "string"
     default: Any = None
     matching: int | None = None
+    flow: str = "Always"  # Entra's flowType: Always, or ObjectAddOnly ("only during object creation"), ...
+    expression: Node | None = field(default=None, compare=False, repr=False)  # `source`, parsed
 
     def as_dict(self) -> dict[str, Any]:
         row: dict[str, Any] = {"target": self.target, "type": self.type}
@@ -48,6 +52,8 @@ class AttributeMapping:
             row["default"] = self.default
         if self.matching is not None:
             row["matching"] = self.matching
+        if self.flow != "Always":
+            row["flow"] = self.flow
         return row
 
 
@@ -270,6 +276,20 @@ def _apply_mapping_changes(rows: list[dict[str, Any]], changes: Any, path: Path,
     return list(by_target.values())
 
 
+def _expression(row: dict[str, Any], kind: str, where: str) -> Node | None:
+    """The mapping's source parsed and checked, and (for users) evaluated once, so no mapping is dropped silently."""
+    if "source" not in row:
+        return None
+    try:
+        node = parse(row["source"])
+        check(node, SOURCE_USER_ATTRIBUTES if kind == "users" else SOURCE_GROUP_ATTRIBUTES)
+        if kind == "users":
+            evaluate(node, SAMPLE_USER, Context())
+    except ExpressionError as exc:
+        raise ProfileError(f"{where}: source {row['source']!r}: {exc}") from None
+    return node
+
+
 def _mappings(rows: list[dict[str, Any]], kind: str, path: Path) -> tuple[AttributeMapping, ...]:
     resource = "User" if kind == "users" else "Group"
     result = []
@@ -285,7 +305,8 @@ def _mappings(rows: list[dict[str, Any]], kind: str, path: Path) -> tuple[Attrib
             raise ProfileError(f"{where}: a boolean target needs a boolean default, got {default!r}")
         if kind_of == "string" and isinstance(default, bool):
             raise ProfileError(f"{where}: a string target needs a string default, got {default!r}")
-        result.append(AttributeMapping(row["target"], parsed, row.get("source"), kind_of, default, row.get("matching")))
+        result.append(AttributeMapping(row["target"], parsed, row.get("source"), kind_of, default, row.get("matching"),
+                                       row.get("flow", "Always"), _expression(row, kind, where)))
     return tuple(result)
 
 
