@@ -218,16 +218,31 @@ def from_tree(tree: Any, where: str = "source") -> Node:
 
 
 def _place_parameters(spec: _Spec | None, keyed: list[tuple[str, Node]]) -> tuple[Node | None, ...]:
-    """Export trees name each parameter and leave the empty ones out; put each back in its position."""
-    if spec is None or spec.repeats:
+    """Export trees name each parameter and leave the empty ones out; put each back in its position.
+
+    Named parameters go where their name says (aliases too: Replace's Find / Replacement); the repeating
+    ones (Switch's key/value pairs, Join's sources) follow in their order after the named ones. A tree
+    whose keys this table does not know is taken in its order.
+    """
+    if spec is None:
         return tuple(node for _key, node in keyed)
-    positions = {name.lower(): i for i, name in enumerate(spec.parameters)}
+    fixed = spec.parameters[:len(spec.parameters) - spec.group] if spec.repeats else spec.parameters
+    positions = {name.lower(): i for i, name in enumerate(fixed)}
     positions.update({alias.lower(): positions[name.lower()] for alias, name in spec.aliases.items()})
-    if not all(key.lower() in positions for key, _node in keyed):
-        return tuple(node for _key, node in keyed)  # unknown keys: trust their order
-    placed: list[Node | None] = [None] * len(spec.parameters)
+    repeating = {name.lower() for name in spec.parameters[len(fixed):]} if spec.repeats else set()
+
+    def known(key: str) -> bool:
+        return key.lower() in positions or key.lower().rstrip("0123456789") in repeating
+
+    if not all(known(key) for key, _node in keyed):
+        return tuple(node for _key, node in keyed)
+    placed: list[Node | None] = []
     for key, node in keyed:
-        placed[positions[key.lower()]] = node
+        at = positions.get(key.lower())
+        if at is None:  # a repeating parameter: after every named one
+            at = max(len(placed), len(fixed))
+        placed.extend([None] * (at + 1 - len(placed)))
+        placed[at] = node
     while placed and placed[-1] is None:
         placed.pop()
     return tuple(placed)
@@ -501,6 +516,7 @@ class _Spec:
     maximum: int | None  # None: the last parameter repeats
     impl: Impl
     aliases: Mapping[str, str] = field(default_factory=dict)
+    group: int = 1  # how many of the last parameters repeat together (Switch: key, value)
 
     @property
     def repeats(self) -> bool:
@@ -515,13 +531,13 @@ FUNCTIONS: dict[str, _Spec] = {}
 
 
 def _function(name: str, parameters: str, minimum: int | None = None, maximum: int | str | None = "all",
-              aliases: Mapping[str, str] | None = None) -> Callable[[Impl], Impl]:
+              aliases: Mapping[str, str] | None = None, group: int = 1) -> Callable[[Impl], Impl]:
     names = tuple(p for p in parameters.replace(" ", "").split(",") if p)
 
     def register(impl: Impl) -> Impl:
         FUNCTIONS[name] = _Spec(name, names, len(names) if minimum is None else minimum,
                                 len(names) if maximum == "all" else maximum,  # type: ignore[arg-type]
-                                impl, aliases or {})
+                                impl, aliases or {}, group)
         return impl
 
     return register
@@ -907,7 +923,7 @@ def _strip_spaces(args: list[Any], context: Context) -> Any:
     return None if text is None else text.replace(" ", "")
 
 
-@_function("Switch", "source, defaultValue, key, value", minimum=4, maximum=None)
+@_function("Switch", "source, defaultValue, key, value", minimum=4, maximum=None, group=2)
 def _switch(args: list[Any], context: Context) -> Any:
     source = _text(args[0]) or ""  # an absent value matches the key "" (Microsoft's advice for empty sources)
     for key, value in zip(args[2::2], args[3::2], strict=True):

@@ -147,6 +147,10 @@ class Profile:
     capabilities: frozenset[str]
     exclude: frozenset[str]
     severity: Mapping[str, str]
+    # From an imported Entra schema: object flows, scoping filters (data only) and the app's attribute list.
+    flow_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    scope: Mapping[str, Any] = field(default_factory=dict)
+    target_attributes: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
 
     def user_mapping(self, target: str) -> AttributeMapping | None:
         wanted = target.lower()
@@ -174,7 +178,11 @@ class Profile:
                 "exclude": sorted(self.exclude),
                 "severity": dict(sorted(self.severity.items())),
             },
-        }
+        } | {key: value for key, value in (
+            ("flow_types", {k: list(v) for k, v in self.flow_types.items()}),
+            ("scope", dict(self.scope)),
+            ("target_attributes", {k: [dict(a) for a in v] for k, v in self.target_attributes.items()}),
+        ) if value}
 
 
 @cache
@@ -241,7 +249,8 @@ def _short(error: jsonschema.ValidationError) -> str:
 def _merge(parent: dict[str, Any], child: dict[str, Any], path: Path) -> dict[str, Any]:
     merged = copy.deepcopy(parent)
     for key, value in child.items():
-        if key in ("dialect", "resources", "matching") and isinstance(value, dict):
+        if key in ("dialect", "resources", "matching", "flow_types", "scope", "target_attributes") and isinstance(
+                value, dict):
             merged.setdefault(key, {}).update(value)
         elif key == "mappings":
             for kind, changes in value.items():
@@ -346,6 +355,12 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
             raise ProfileError(f"{path}: matching.users[{i}]: {target!r} is not a mapped target")
     if not resources.get("users", True):
         raise ProfileError(f"{path}: resources.users: a profile must provision users")
+    targets = data.get("target_attributes", {})
+    for kind, rows in (("users", users), ("groups", groups)):
+        known = {a["name"].lower() for a in targets.get(kind, [])}
+        for i, mapping in enumerate(rows):
+            if known and mapping.target.lower() not in known:
+                raise ProfileError(f"{path}: mappings.{kind}[{i}] ({mapping.target}): not in target_attributes.{kind}")
     return Profile(
         name=data["name"],
         description=data["description"].strip(),
@@ -365,6 +380,9 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
         capabilities=frozenset(requirements.get("capabilities", [])),
         exclude=frozenset(requirements.get("exclude", [])),
         severity=dict(requirements.get("severity", {})),
+        flow_types={k: tuple(v) for k, v in data.get("flow_types", {}).items()},
+        scope=dict(data.get("scope", {})),
+        target_attributes={k: tuple(v) for k, v in targets.items()},
     )
 
 
