@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from faker import Faker
 
 from scim_conformance.attributes import CORE_GROUP, CORE_USER, ENTERPRISE_USER, MS_GROUP, place
-from scim_conformance.expressions import IGNORE, Context, evaluate, finish
+from scim_conformance.expressions import IGNORE, Context, evaluate, finish, redacted
 
 if TYPE_CHECKING:  # profile.py checks mappings against the attributes below, so it imports this module
     from scim_conformance.profile import AttributeMapping, Profile
@@ -61,6 +61,7 @@ class IdentityFactory:
     def __init__(self, profile: Profile, prefix: str, seed: int) -> None:
         self.profile = profile
         self.prefix = prefix
+        self.seed = seed
         self.faker = Faker("en_US")
         self.faker.seed_instance(seed)
         # Attributes added for expressions draw from their own stream, so the original ones keep their values.
@@ -163,6 +164,30 @@ class IdentityFactory:
         if self.profile.password_sync and "password" not in body:
             body["password"] = source["password"]
         return body
+
+    def mapping_report(self) -> list[dict[str, Any]]:
+        """Each user mapping as the report shows it: target <- expression -> the value sent for an example person.
+
+        The example person comes from its own stream, so showing it changes nothing the checks send.
+        """
+        preview = IdentityFactory(self.profile, self.prefix, self.seed)
+        person = preview.source_user()
+        rows = []
+        for mapping in self.profile.user_mappings:
+            value = None if mapping.type == "reference" else preview.resolve(mapping, person)
+            hidden = mapping.path.attribute == "password" or redacted(mapping.expression)
+            row = {"target": mapping.target, "source": mapping.source, "type": mapping.type, "flow": mapping.flow,
+                   "sent": "[Redact]" if hidden and value is not None else value}
+            if mapping.matching:
+                row["matching"] = mapping.matching
+            if mapping.default is not None:
+                row["default"] = mapping.default
+            if mapping.type == "reference":
+                row["note"] = "sent in a later PATCH, once the referenced object exists"
+            elif value is None:
+                row["note"] = "not sent: the source is empty for this person"
+            rows.append(row)
+        return rows
 
     def group_body(self, display_name: str | None = None) -> dict[str, Any]:
         """The create body the IdP sends for a group: no members, which follow by PATCH (research notes 4.9)."""

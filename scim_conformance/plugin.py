@@ -238,6 +238,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     run.journal = Journal(run.report_dir / f"{run.stem}.journal.jsonl", run.base_url, run.prefix)
     run.identities = IdentityFactory(run.profile, run.prefix, run.seed)
+    run.results.meta["mappings"] = run.identities.mapping_report()  # target <- expression -> value, for the report
     _cleanup_on_sigterm()
 
 

@@ -196,7 +196,8 @@ def _capabilities(extends: str | None, profile: dict[str, Any]) -> list[str]:
     """The parent's capabilities, less what the tenant switched off, plus what its mappings add."""
     inherited = sorted(load_profile(extends).capabilities) if extends else ["connection", "matching", "users"]
     users = profile["mappings"].get("users", [])
-    wanted = [c for c in inherited if c != "groups" or profile["resources"]["groups"]]
+    # The checks the tenant's mappings drive (conformance/test_mappings.py) run for every imported profile.
+    wanted = [c for c in inherited if c != "groups" or profile["resources"]["groups"]] + ["mappings"]
     if profile["password_sync"]:
         wanted.append("password")
     if profile.get("roles"):

@@ -42,8 +42,10 @@ def test_the_example_tenants_export_imports_as_the_example_tenant_profile(tmp_pa
     assert f"{output}: profile my-tenant (25 user mappings, groups off)" in capsys.readouterr().out
     imported, example = load_profile(str(output)), load_profile("example-saas-tenant")
     assert _rows(imported) == _rows(example)
-    for attribute in ("users", "groups", "user_matching", "roles", "password_sync", "capabilities", "dialect"):
+    for attribute in ("users", "groups", "user_matching", "roles", "password_sync", "dialect"):
         assert getattr(imported, attribute) == getattr(example, attribute), attribute
+    # The one addition: the checks an imported tenant's mappings drive.
+    assert imported.capabilities == example.capabilities | {"mappings"}
     assert imported.flow_types == {"users": ("Add", "Update", "Delete"), "groups": ("Add", "Update", "Delete")}
     names = {a["name"] for a in imported.target_attributes["users"]}
     assert "urn:ietf:params:scim:schemas:extension:ExampleSaaS:2.0:User:costCenter" in names
@@ -165,13 +167,19 @@ def test_import_without_extends_needs_a_complete_profile(tmp_path, capsys):
     assert "extends" not in yaml.safe_load(output.read_text(encoding="utf-8"))
 
 
-# The defects that matter to this tenant: its roles, its password sync, its custom boolean email and its
-# lookup by work email. The imported profile must fail exactly what the hand-written one fails.
+# The defects that matter to this tenant: its roles, its password sync, its custom boolean email, and the
+# checks its mappings drive. For the first ones the imported profile fails exactly what the hand-written one
+# fails (tests/defects.yaml, example-saas-tenant).
 @pytest.mark.parametrize("defect, expected", [
     (None, set()),
     ("roles-ignored", {"ENTRA-USER-ATTRIBUTES-RETURNED", "TENANT-ROLES"}),
     ("password-echoed", {"RFC-PASSWORD-NEVER-RETURNED", "RFC-USER-SCHEMA"}),
     ("patch-no-target-400", {"ENTRA-PATCH-FILTER-NO-MATCH", "TENANT-HOME-EMAIL"}),
+    # The checks only an imported tenant's mappings drive (listed as unprovoked in tests/defects.yaml).
+    ("schemas-primary-as-string", {"TENANT-MAPPED-SCHEMA"}),
+    ("create-drops-department", {"TENANT-MAPPED-CREATE"}),
+    ("patch-replace-nonwork-ignored", {"TENANT-MAPPED-UPDATE"}),
+    ("null-clear-filtered-ignored", {"TENANT-MAPPED-CLEAR"}),
 ])
 def test_a_run_of_the_imported_profile_passes_and_fails_under_the_defects_that_matter(tmp_path, defect, expected):
     _code, output = _import(tmp_path, *ROLES)
@@ -181,3 +189,12 @@ def test_a_run_of_the_imported_profile_passes_and_fails_under_the_defects_that_m
     assert run.outcomes("error", "blocked") == set(), run.stdout[-2000:]
     must = any(load_registry()[r].severity == "MUST" for r in expected)
     assert run.returncode == (1 if must else 0), run.stdout[-1500:] + run.stderr[-1500:]
+    if defect is None:  # the report shows each mapping: target <- expression -> value sent
+        rows = {row["target"]: row for row in run.document["run"]["mappings"]}
+        assert len(rows) == 25
+        assert rows["name.formatted"]["source"] == 'Join(" ", [givenName], [surname])'
+        assert rows["password"]["sent"] == "[Redact]"
+        assert rows['emails[type eq "home"].primary']["note"].startswith("not sent")
+        assert rows["userName"]["matching"] == 1
+        html = next(tmp_path.glob("*.html")).read_text(encoding="utf-8")
+        assert 'id="scim-mappings"' in html and "TENANT-MAPPED-UPDATE" in html
