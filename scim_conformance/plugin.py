@@ -239,6 +239,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     run.journal = Journal(run.report_dir / f"{run.stem}.journal.jsonl", run.base_url, run.prefix)
     run.identities = IdentityFactory(run.profile, run.prefix, run.seed)
     run.results.meta["mappings"] = run.identities.mapping_report()  # target <- expression -> value, for the report
+    if run.profile.scope:
+        run.results.meta["scope"] = dict(run.profile.scope)  # an imported tenant's scoping filters, as data
     _cleanup_on_sigterm()
 
 

@@ -116,6 +116,14 @@ def test_documented_examples(expression, expected):
     assert run(expression) == expected
 
 
+def test_the_documented_object_id_example_keeps_only_digits_after_1000():
+    # The page's sample output was made from another GUID than its input; the shape is what carries over.
+    value = run('Join("", 1000, Replace(ConvertToUTF8Hex([objectId]), , "[a-zA-Z_]*", , "", , ))',
+                objectId="00aa00aa-bb11-cc22-dd33-44ee44ee44ee")
+    assert value == "1000" + "".join(c for c in b"00aa00aa-bb11-cc22-dd33-44ee44ee44ee".hex().upper()
+                                     if c.isdigit())
+
+
 def test_switch_on_is_soft_deleted_is_entras_default_active_mapping():
     text = 'Switch([IsSoftDeleted], , "False", "True", "True", "False")'
     assert run(text) == "True"

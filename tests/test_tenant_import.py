@@ -198,3 +198,27 @@ def test_a_run_of_the_imported_profile_passes_and_fails_under_the_defects_that_m
         assert rows["userName"]["matching"] == 1
         html = next(tmp_path.glob("*.html")).read_text(encoding="utf-8")
         assert 'id="scim-mappings"' in html and "TENANT-MAPPED-UPDATE" in html
+
+
+def test_add_only_mappings_are_sent_on_create_and_never_patched_and_the_scope_is_shown(tmp_path):
+    export = _export()
+    users = _users(export)
+    users["scope"] = {"groups": [{"name": "Sales", "clauses": [
+        {"operatorName": "EQUALS", "sourceOperandName": "department", "targetOperand": {"values": ["Sales"]}}]}]}
+    title = next(m for m in users["attributeMappings"] if m["targetAttributeName"] == "title")
+    title["flowType"] = "ObjectAddOnly"
+    code, output = _import(tmp_path, *ROLES, schema=_write(tmp_path, export))
+    assert code == 0
+    with ReferenceServer(token=TOKEN) as server:
+        run = run_suite(str(output), tmp_path, base_url=server.base_url, token=TOKEN,
+                        extra=("--", "-k", "test_mapped_attributes"))
+    assert run.outcomes("pass") >= {"TENANT-MAPPED-CREATE", "TENANT-MAPPED-UPDATE", "TENANT-MAPPED-CLEAR"}
+    check = next(c for c in run.document["checks"] if c["nodeid"].endswith("test_mapped_attributes_update"))
+    requests = [x["request"] for x in check["transcript"]]
+    created = json.loads(next(r["body"] for r in requests if r["method"] == "POST"))
+    assert created["title"]  # sent on create ...
+    patched = [r["body"] for r in requests if r["method"] == "PATCH"]
+    assert patched and not any('"title"' in body for body in patched)  # ... and never patched
+    assert run.document["run"]["scope"]["users"] == users["scope"]
+    assert "Scoping filter for users" in next(tmp_path.glob("*.html")).read_text(encoding="utf-8")
+

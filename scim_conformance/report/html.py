@@ -107,10 +107,13 @@ def mappings(document: Mapping[str, Any]) -> str:
     driven = [r for r in document.get("requirements", []) if r.get("capability") == "mappings"]
     verdicts = " ".join(f"{badge(r['outcome'])} {_t(r['id'])}" for r in driven)
     body = "".join(_mapping_row(r) for r in rows)
+    scope = "".join(f'<p class="scim-note">Scoping filter for {_t(kind)} (Entra provisions only who matches; '
+                    f"the suite's generated people are not filtered): <code>{_t(json.dumps(value))}</code></p>"
+                    for kind, value in (document.get("run", {}).get("scope") or {}).items())
     return (f'<details id="scim-mappings" class="scim-mappings"><summary>Attribute mappings: {len(rows)} '
             f"(target ← expression → value sent for an example person){' · ' + verdicts if verdicts else ''}"
-            f"</summary><table><thead><tr><th>target</th><th>expression</th><th>flow</th><th>value sent</th></tr>"
-            f"</thead><tbody>{body}</tbody></table></details>")
+            f"</summary>{scope}<table><thead><tr><th>target</th><th>expression</th><th>flow</th>"
+            f"<th>value sent</th></tr></thead><tbody>{body}</tbody></table></details>")
 
 
 def _mapping_row(row: Mapping[str, Any]) -> str:
