@@ -38,6 +38,9 @@ SOURCE_USER_ATTRIBUTES = (
     *EXTENSION_ATTRIBUTES,
 )
 SOURCE_GROUP_ATTRIBUTES = ("displayName", "objectId", "members", "mailNickname", "mail", "description")
+SAMPLE_GROUP: dict[str, Any] = {"displayName": "Sales", "objectId": "22cc22cc-dd33-ee44-ff55-66aa66aa66aa",
+                                "members": None, "mailNickname": "sales", "mail": "sales@example.test",
+                                "description": "Sales"}
 
 # One fixed person for checking a profile's expressions at load, before any generator exists.
 SAMPLE_USER: dict[str, Any] = {name: None for name in SOURCE_USER_ATTRIBUTES} | {
@@ -189,16 +192,26 @@ class IdentityFactory:
             rows.append(row)
         return rows
 
-    def group_body(self, display_name: str | None = None) -> dict[str, Any]:
-        """The create body the IdP sends for a group: no members, which follow by PATCH (research notes 4.9)."""
+    def source_group(self, display_name: str | None = None) -> dict[str, Any]:
+        """A group as Entra holds it (Entra's own attribute names); members follow by PATCH."""
         n = self._next()
         name = display_name or f"{self.prefix}-{n} {self.faker.bs().title()}"[:80]
-        return {
-            "schemas": [CORE_GROUP, MS_GROUP],
-            "externalId": self.faker.uuid4(),
-            "displayName": name,
-            "meta": {"resourceType": "Group"},
-        }
+        return {"displayName": name, "objectId": self.faker.uuid4(), "mailNickname": f"{self.prefix}-g{n}",
+                "mail": f"{self.prefix}-g{n}@{DOMAIN}", "description": name, "members": None}
+
+    def group_body(self, display_name: str | None = None) -> dict[str, Any]:
+        """The create body the IdP sends for a group: no members, which follow by PATCH (research notes 4.9)."""
+        source = self.source_group(display_name)
+        body: dict[str, Any] = {"schemas": [CORE_GROUP, MS_GROUP]}
+        mappings = [m for m in self.profile.group_mappings if m.type != "reference"]
+        for mapping in mappings:
+            value = self.resolve(mapping, source)
+            if value is not None:
+                place(body, mapping.path, value)
+        if not mappings:  # a profile without group mappings: what Entra's defaults send
+            body |= {"externalId": source["objectId"], "displayName": source["displayName"]}
+        body["meta"] = {"resourceType": "Group"}
+        return body
 
     def unknown_id(self) -> str:
         return self.faker.uuid4()

@@ -21,7 +21,7 @@ import yaml
 
 from scim_conformance.attributes import PATCH_OP, AttributePath, AttributePathError, parse_path
 from scim_conformance.expressions import Context, ExpressionError, Node, check, evaluate, parse
-from scim_conformance.identities import SAMPLE_USER, SOURCE_GROUP_ATTRIBUTES, SOURCE_USER_ATTRIBUTES
+from scim_conformance.identities import SAMPLE_GROUP, SAMPLE_USER, SOURCE_GROUP_ATTRIBUTES, SOURCE_USER_ATTRIBUTES
 from scim_conformance.paths import profiles_dir
 
 _UNSET: Any = object()
@@ -286,14 +286,13 @@ def _apply_mapping_changes(rows: list[dict[str, Any]], changes: Any, path: Path,
 
 
 def _expression(row: dict[str, Any], kind: str, where: str) -> Node | None:
-    """The mapping's source parsed and checked, and (for users) evaluated once, so no mapping is dropped silently."""
+    """The mapping's source parsed, checked and evaluated once, so that no mapping is dropped silently."""
     if "source" not in row:
         return None
     try:
         node = parse(row["source"])
         check(node, SOURCE_USER_ATTRIBUTES if kind == "users" else SOURCE_GROUP_ATTRIBUTES)
-        if kind == "users":
-            evaluate(node, SAMPLE_USER, Context())
+        evaluate(node, SAMPLE_USER if kind == "users" else SAMPLE_GROUP, Context())
     except ExpressionError as exc:
         raise ProfileError(f"{where}: source {row['source']!r}: {exc}") from None
     return node

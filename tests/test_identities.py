@@ -52,6 +52,10 @@ def test_bundled_profiles_send_the_same_bodies_as_before(name):
         assert body["roles"] == primary
         assert ("password" in body) is profile.password_sync
         assert 'emails[type eq "home"]' not in str(body)  # its source, extensionAttribute1, is unset
+    group = factory.group_body()
+    assert sorted(group) == ["displayName", "externalId", "meta", "schemas"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", group["externalId"]) and group["displayName"].startswith("scimctest-")
+    assert factory.group_body("Named")["displayName"] == "Named"
 
 
 def test_the_generated_user_has_every_attribute_a_mapping_can_name_and_repeats_under_a_seed():
@@ -124,3 +128,16 @@ def test_app_role_functions_build_the_roles_entra_posts(tmp_path):
     assert body["roles"] == [{"primary": False, "type": "WindowsAzureActiveDirectoryRole", "display": "basic",
                               "value": "basic"}]
     assert read(body, parse_path("roles")) == "basic"
+
+
+def test_group_mappings_are_evaluated_too(tmp_path):
+    path = tmp_path / "groupy.yaml"
+    path.write_text("name: groupy\nextends: entra-id\ndescription: x\nmappings:\n  groups:\n    replace:\n"
+                    "      - {target: externalId, source: 'ToUpper([mailNickname])'}\n", encoding="utf-8")
+    body = IdentityFactory(load_profile(str(path)), "scimctest", 1).group_body()
+    assert re.fullmatch(r"SCIMCTEST-G\d+", body["externalId"])
+    path.write_text("name: groupy\nextends: entra-id\ndescription: x\nmappings:\n  groups:\n    replace:\n"
+                    "      - {target: externalId, source: 'ToUpper([userPrincipalName])'}\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"mappings.groups\[1\] \(externalId\): source .*unknown source attribute"):
+        load_profile(str(path))
+
