@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from faker import Faker
 
 from scim_conformance.attributes import CORE_GROUP, CORE_USER, ENTERPRISE_USER, MS_GROUP, place
-from scim_conformance.expressions import IGNORE, Context, evaluate, finish, redacted
+from scim_conformance.expressions import IGNORE, Context, ExpressionError, evaluate, finish, redacted
 
 if TYPE_CHECKING:  # profile.py checks mappings against the attributes below, so it imports this module
     from scim_conformance.profile import AttributeMapping, Profile
@@ -125,7 +125,10 @@ class IdentityFactory:
 
     def resolve(self, mapping: AttributeMapping, source: dict[str, Any]) -> Any:
         """The value a mapping sends for one person: its expression evaluated, else its default (None: not sent)."""
-        value = finish(evaluate(mapping.expression, source, self.context)) if mapping.expression else None
+        try:
+            value = finish(evaluate(mapping.expression, source, self.context)) if mapping.expression else None
+        except ExpressionError as exc:  # a value the load-time sample did not have: still name the mapping
+            raise ExpressionError(f"mapping {mapping.target} <- {mapping.source}: {exc}") from None
         if value is IGNORE:
             return None  # IgnoreFlowIfNullOrEmpty: the attribute is left out, default or not
         if value is None or value == "":

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from scim_conformance.attributes import parse_path, place, read
+from scim_conformance.expressions import ExpressionError
 from scim_conformance.identities import SOURCE_USER_ATTRIBUTES, IdentityFactory
 from scim_conformance.profile import ProfileError, load_profile
 
@@ -140,4 +141,17 @@ def test_group_mappings_are_evaluated_too(tmp_path):
                     "      - {target: externalId, source: 'ToUpper([userPrincipalName])'}\n", encoding="utf-8")
     with pytest.raises(ProfileError, match=r"mappings.groups\[1\] \(externalId\): source .*unknown source attribute"):
         load_profile(str(path))
+
+
+def test_an_expression_failing_on_a_generated_value_names_the_mapping(tmp_path):
+    path = _tenant(tmp_path, "      - {target: nickName, source: 'Mid([extensionAttribute2], 1, 2)'}\n")
+    factory = IdentityFactory(load_profile(str(path)), "scimctest", 1)
+    source = factory.source_user() | {"extensionAttribute2": "x"}
+    source_bad = source | {"extensionAttribute2": None}
+    assert factory.user_body(source)["nickName"] == "x"
+    assert "nickName" not in factory.user_body(source_bad)
+    path = _tenant(tmp_path, "      - {target: nickName, source: 'CDate([extensionAttribute2])'}\n", "dated")
+    factory = IdentityFactory(load_profile(str(path)), "scimctest", 1)
+    with pytest.raises(ExpressionError, match=r"^mapping nickName <- CDate\(\[extensionAttribute2\]\): CDate: 'x'"):
+        factory.user_body(source)
 
