@@ -33,7 +33,7 @@ def _mapped(profile: Profile, *, updated: bool = False) -> list[AttributeMapping
 
 def _not_applicable(profile: Profile, mappings: list[AttributeMapping]) -> None:
     if not mappings:
-        pytest.skip(f"not applicable: profile {profile.name} maps no attribute this check can judge")
+        expect.not_applicable(f"profile {profile.name} maps no attribute this check can judge")
 
 
 def _created(users: Any, identities: Any, requirement_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -41,7 +41,7 @@ def _created(users: Any, identities: Any, requirement_id: str) -> tuple[dict[str
     body = identities.user_body()
     user = users.create(body)
     if users.fell_back:
-        pytest.skip(f"blocked: the server refused the tenant's create body ({requirement_id} needs it)")
+        expect.blocked(f"the server refused the tenant's create body ({requirement_id} needs it)")
     return body, user
 
 
@@ -64,7 +64,7 @@ def test_mapped_targets_in_schemas(scim, profile):
     _not_applicable(profile, mappings)
     exchange = scim.get("/Schemas")
     if exchange.status != 200 or not isinstance(exchange.json, dict):
-        pytest.skip(f"blocked: GET /Schemas answered {expect.describe(exchange)} (judged by ENTRA-SCHEMAS-DISCOVERY)")
+        expect.blocked(f"GET /Schemas answered {expect.describe(exchange)} (judged by ENTRA-SCHEMAS-DISCOVERY)")
     schemas = [s for s in exchange.json.get("Resources") or [] if isinstance(s, dict)]
     problems = []
     for mapping in mappings:
@@ -145,6 +145,6 @@ def test_mapped_attributes_clear(scim, users, identities, dialect, profile):
         wrong += [f"{m.target}: after a replace with {'null' if empty is None else chr(34) * 2}, "
                   f"read back {read(stored, m.path)!r}" for m in present if read(stored, m.path) not in (None, "")]
     if not cleared:
-        pytest.skip("blocked: no mapped value the create stored could be cleared")
+        expect.blocked("no mapped value the create stored could be cleared")
     if wrong:
         expect.fail("TENANT-MAPPED-CLEAR", "each cleared attribute absent or empty on re-read", "; ".join(wrong))

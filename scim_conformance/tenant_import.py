@@ -24,6 +24,7 @@ import yaml
 
 from scim_conformance.expressions import ExpressionError, Node, check, from_tree, functions, source_text
 from scim_conformance.identities import SOURCE_GROUP_ATTRIBUTES, SOURCE_USER_ATTRIBUTES
+from scim_conformance.outcomes import ExitCode
 from scim_conformance.profile import ProfileError, load_profile
 
 # Fields of each Graph resource in an export (Microsoft Graph v1.0 and beta), and what each must be.
@@ -317,7 +318,7 @@ def run_import(schema: Path, output: Path | None, extends: str | None, roles: tu
         profile = import_schema(schema, name, extends, roles)
     except (SchemaImportError, ProfileError) as exc:
         print(f"scim-conformance: import error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     output.parent.mkdir(parents=True, exist_ok=True)
     previous = output.read_bytes() if output.exists() else None
     output.write_text(render(profile, schema), encoding="utf-8")
@@ -330,12 +331,12 @@ def run_import(schema: Path, output: Path | None, extends: str | None, roles: tu
             output.write_bytes(previous)
         print(f"scim-conformance: import error: the profile written from {schema} does not load: {exc}",
               file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     users = len(loaded.user_mappings)
     print(f"{output}: profile {loaded.name} ({users} user mappings"
           f"{f', {len(loaded.group_mappings)} group mappings' if loaded.groups else ', groups off'}); run it with "
           f"scim-conformance run --profile {output}")
-    return 0
+    return ExitCode.OK
 
 
 def _slug(text: str) -> str:
