@@ -142,7 +142,11 @@ def import_schema(file: Path, name: str, extends: str | None = "entra-id", roles
     scope: dict[str, Any] = {}
     targets: dict[str, list[dict[str, Any]]] = {}
     for rule_path, rule in reader.items(export.get("synchronizationRules"), ["synchronizationRules"], _RULE):
-        app = directories.get(str(rule.get("targetDirectoryName", "")).lower(), {})
+        app = directories.get(str(rule.get("targetDirectoryName", "")).lower())
+        if app is None:
+            # Without the app's attribute list no mapping has a type: booleans would go out as strings.
+            raise reader.fail([*rule_path, "targetDirectoryName"], f"{rule.get('targetDirectoryName')!r} is not in "
+                              "directories[] (the export must carry the app's attribute list)")
         for where, mapping in reader.items(rule.get("objectMappings"), [*rule_path, "objectMappings"],
                                            _OBJECT_MAPPING):
             kind = _KINDS.get(str(mapping.get("sourceObjectName", "")).lower())
@@ -155,7 +159,10 @@ def import_schema(file: Path, name: str, extends: str | None = "entra-id", roles
             flows[kind] = _object_flows(reader, mapping.get("flowTypes"), [*where, "flowTypes"])
             if mapping.get("scope"):
                 scope[kind] = mapping["scope"]
-            attributes = app.get(str(mapping.get("targetObjectName", "")).lower(), {})
+            attributes = app.get(str(mapping.get("targetObjectName", "")).lower())
+            if attributes is None:
+                raise reader.fail([*where, "targetObjectName"], f"{mapping.get('targetObjectName')!r} is not an "
+                                  f"object of directory {rule.get('targetDirectoryName')!r}")
             rows = [_mapping(reader, row_path, row, kind, attributes)
                     for row_path, row in reader.items(mapping.get("attributeMappings"), [*where, "attributeMappings"],
                                                       _ATTRIBUTE_MAPPING)]
@@ -249,10 +256,10 @@ def _mapping(reader: _Reader, where: list[str | int], row: dict[str, Any], kind:
     if not target:
         raise reader.fail([*where, "targetAttributeName"], "a mapping needs its target attribute")
     definition = attributes.get(target.lower())
-    if attributes and definition is None:
+    if definition is None:
         raise reader.fail([*where, "targetAttributeName"], f"{target!r} is not in the app's attribute list "
                           "(directories[].objects[].attributes[])")
-    kind_of = (definition or {}).get("type", "string")
+    kind_of = definition["type"]
     out: dict[str, Any] = {"target": target}
     node: Node | None = None
     if row.get("source") is not None:

@@ -117,6 +117,10 @@ def test_scope_flow_types_add_only_and_defaults_are_kept(tmp_path):
      "attributeMappings[1].defaultValue: 'yes' is not a boolean"),
     (lambda e: _users(e).update(sourceObjectName="Contact"), "objectMappings[1].sourceObjectName: 'Contact'"),
     (lambda e: _users(e).update(enabled=False), "no enabled object mapping for users"),
+    (lambda e: e.pop("directories"), "synchronizationRules[0].targetDirectoryName: 'customappsso' is not in "
+     "directories[]"),
+    (lambda e: _users(e).update(targetObjectName="Person"),
+     "objectMappings[1].targetObjectName: 'Person' is not an object of directory 'customappsso'"),
     (lambda e: e["directories"][1]["objects"][1]["attributes"][0].update(type="Colour"),
      "directories[1].objects[1].attributes[0].type: 'Colour' is not an attribute type"),
 ])
