@@ -91,7 +91,8 @@ def mappings(document: Mapping[str, Any]) -> str:
     rows = document.get("run", {}).get("mappings") or []
     if not rows:
         return ""
-    driven = [r for r in document.get("requirements", []) if r.get("capability") == "mappings"]
+    driven = [r for r in document.get("requirements", [])
+              if r.get("capability") == "mappings" and r.get("outcome") != "not-applicable"]
     verdicts = " ".join(f"{badge(r['outcome'])} {_t(r['id'])}" for r in driven)
     body = "".join(_mapping_row(r) for r in rows)
     scope = "".join(f'<p class="scim-note">Scoping filter for {_t(kind)} (Entra provisions only who matches; '
