@@ -22,7 +22,18 @@ from typing import Any
 
 import yaml
 
-from scim_conformance.expressions import ExpressionError, Node, check, from_tree, functions, source_text
+from scim_conformance.expressions import (
+    Comparison,
+    ExpressionError,
+    Function,
+    Node,
+    check,
+    from_tree,
+    functions,
+    parse,
+    source_text,
+)
+from scim_conformance.expressions import attributes as named_attributes
 from scim_conformance.identities import SOURCE_GROUP_ATTRIBUTES, SOURCE_USER_ATTRIBUTES
 from scim_conformance.outcomes import ExitCode
 from scim_conformance.profile import ProfileError, load_profile
@@ -265,7 +276,7 @@ def _mapping(reader: _Reader, where: list[str | int], row: dict[str, Any], kind:
     if row.get("source") is not None:
         reader.source(row["source"], [*where, "source"])
         try:
-            node = from_tree(row["source"], _path([*where, "source"]))
+            node = _source(row["source"], _path([*where, "source"]))
             check(node, SOURCE_USER_ATTRIBUTES if kind == "users" else SOURCE_GROUP_ATTRIBUTES)
         except ExpressionError as exc:
             raise SchemaImportError(f"{reader.file}: {_path(where)} ({target}): source: {exc}") from None
@@ -289,6 +300,37 @@ def _mapping(reader: _Reader, where: list[str | int], row: dict[str, Any], kind:
         out["flow"] = flow
     out["_functions"] = functions(node)
     return out, priority
+
+
+def _source(tree: dict[str, Any], where: str) -> Node:
+    """The tree, unless Entra's own string rendering of it has the same content in other positions.
+
+    A tree names its parameters and leaves the empty ones out; the string keeps every position. Where our
+    table of parameter names does not know a key, the string is the better witness of where each goes. What
+    is evaluated (functions, attributes) always comes from the tree.
+    """
+    node = from_tree(tree, where)
+    text = tree.get("expression")
+    if not text:
+        return node
+    try:
+        rendered = parse(text)
+    except ExpressionError:
+        return node  # Entra's rendering of a constant or an attribute is not always our syntax; the tree is
+    same_content = (functions(rendered), named_attributes(rendered)) == (functions(node), named_attributes(node))
+    return rendered if same_content and _trimmed(rendered) != _trimmed(node) else node
+
+
+def _trimmed(node: Node | None) -> Any:
+    """A node with trailing empty arguments dropped at every level (the tree form never has them)."""
+    if isinstance(node, Function):
+        arguments = [_trimmed(a) for a in node.arguments]
+        while arguments and arguments[-1] is None:
+            arguments.pop()
+        return Function(node.name, tuple(arguments))
+    if isinstance(node, Comparison):
+        return Comparison(node.operator, _trimmed(node.left), _trimmed(node.right))
+    return node
 
 
 def _default(reader: _Reader, text: str, kind: str, where: list[str | int]) -> Any:

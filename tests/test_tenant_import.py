@@ -226,3 +226,17 @@ def test_add_only_mappings_are_sent_on_create_and_never_patched_and_the_scope_is
     assert run.document["run"]["scope"]["users"] == users["scope"]
     assert "Scoping filter for users" in next(tmp_path.glob("*.html")).read_text(encoding="utf-8")
 
+
+def test_the_expression_string_places_parameters_a_tree_names_with_unknown_keys(tmp_path):
+    export = _export()
+    active = next(m for m in _users(export)["attributeMappings"] if m["targetAttributeName"] == "active")
+    # Keys this suite's table does not know, and the empty default left out, as an export may do.
+    for parameter, key in zip(active["source"]["parameters"], ("input", "k1", "v1", "k2", "v2"), strict=True):
+        parameter["key"] = key
+    profile = import_schema(_write(tmp_path, export), "t", roles=("basic",))
+    row = next(r for r in profile["mappings"]["users"] if r["target"] == "active")
+    assert row["source"] == 'Switch([IsSoftDeleted], , "False", "True", "True", "False")'
+    del active["source"]["expression"]  # without the string, the tree alone is refused, not misread
+    with pytest.raises(SchemaImportError, match="Switch: keys and values come in pairs"):
+        import_schema(_write(tmp_path, export), "t", roles=("basic",))
+
