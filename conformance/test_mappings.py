@@ -13,7 +13,7 @@ import pytest
 from scim_conformance import expect
 from scim_conformance.attributes import CORE_USER, read
 from scim_conformance.profile import AttributeMapping, Profile
-from scim_conformance.steps import patch
+from scim_conformance.steps import lookup, patch
 from scim_conformance.steps import read as reread
 
 requirement = pytest.mark.requirement
@@ -148,3 +148,26 @@ def test_mapped_attributes_clear(scim, users, identities, dialect, profile):
         expect.blocked("no mapped value the create stored could be cleared")
     if wrong:
         expect.fail("TENANT-MAPPED-CLEAR", "each cleared attribute absent or empty on re-read", "; ".join(wrong))
+
+
+# Matching attributes the matching checks already judge (ENTRA-MATCH-USERNAME, -EXTERNALID, -EMAIL).
+_MATCHED_ELSEWHERE = {"username", "externalid", 'emails[type eq "work"].value'}
+
+
+@requirement("TENANT-MATCH-ATTRIBUTES")
+def test_matching_attributes_find_the_user(scim, users, identities, profile):
+    """Entra looks the user up by each matching attribute in precedence order; each lookup must find it."""
+    rest = [profile.user_mapping(t) for t in profile.user_matching if t.lower() not in _MATCHED_ELSEWHERE]
+    mappings = [m for m in rest if m is not None]
+    _not_applicable(profile, mappings)
+    body, user = _created(users, identities, "TENANT-MATCH-ATTRIBUTES")
+    stored = reread(scim, "/Users", user["id"], "TENANT-MATCH-ATTRIBUTES")
+    for mapping in mappings:
+        value = read(body, mapping.path)
+        if value is None or read(stored, mapping.path) != value:
+            expect.blocked(f"the create did not store {mapping.target} (judged by TENANT-MAPPED-CREATE)")
+        exchange = lookup(scim, "/Users", mapping.target, str(value))
+        found = expect.list_response(exchange, "TENANT-MATCH-ATTRIBUTES", total_results=1)
+        expect.equal("TENANT-MATCH-ATTRIBUTES", f"id of the user found by {mapping.target}", user["id"],
+                     found[0].get("id"), exchange)
+

@@ -410,6 +410,11 @@ def mobile_cleared(c: Client) -> Any:
     return _mobile_after(c, None)
 
 
+def employee_number_filter(c: Client) -> Any:
+    c.user(**{ENTERPRISE: {"employeeNumber": "E-31337"}})
+    return c.count("/Users", f'{ENTERPRISE}:employeeNumber eq "E-31337"')
+
+
 # defect → (probe, what a compliant server shows, what the defective server shows)
 PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "no-auth": (status_no_token, 401, 200),
@@ -479,6 +484,7 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "create-drops-department": (department_created, ("Sales", True), (None, True)),
     "patch-replace-nonwork-ignored": (mobile_replaced, ["+1 555-0199"], ["+1 555-0101"]),
     "null-clear-filtered-ignored": (mobile_cleared, [None], ["+1 555-0101"]),
+    "filter-extension-unsupported": (employee_number_filter, 1, 400),
 }
 
 

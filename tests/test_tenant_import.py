@@ -240,3 +240,21 @@ def test_the_expression_string_places_parameters_a_tree_names_with_unknown_keys(
     with pytest.raises(SchemaImportError, match="Switch: keys and values come in pairs"):
         import_schema(_write(tmp_path, export), "t", roles=("basic",))
 
+
+def test_a_tenant_matching_on_an_enterprise_attribute_is_checked_for_it(tmp_path):
+    export = _export()
+    for mapping in _users(export)["attributeMappings"]:
+        if mapping["targetAttributeName"].endswith(":employeeNumber"):
+            mapping["matchingPriority"] = 3
+    code, output = _import(tmp_path, *ROLES, schema=_write(tmp_path, export))
+    assert code == 0
+    assert load_profile(str(output)).user_matching[-1].endswith(":employeeNumber")
+    for defect, expected in ((None, set()), ("filter-extension-unsupported", {"TENANT-MATCH-ATTRIBUTES"})):
+        report = tmp_path / (defect or "compliant")
+        report.mkdir()
+        with ReferenceServer(token=TOKEN, defects=(defect,) if defect else ()) as server:
+            run = run_suite(str(output), report, base_url=server.base_url, token=TOKEN,
+                            extra=("--", "-k", "matching or lookup or mapped"))
+        assert run.failing == expected, run.stdout[-2000:]
+        assert "TENANT-MATCH-ATTRIBUTES" in run.outcomes("pass", "fail")
+

@@ -90,6 +90,8 @@ DEFECTS: dict[str, str] = {
     "whose type is not work (mobile, fax, home) and keeps the old value",
     "null-clear-filtered-ignored": "answers 200 to a replace with null on a value-filtered path and keeps the old "
     "value",
+    "filter-extension-unsupported": "answers 400 invalidFilter to a filter on an extension attribute "
+    "(urn:...:enterprise:2.0:User:employeeNumber)",
 }
 
 

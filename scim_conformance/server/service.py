@@ -310,6 +310,9 @@ class ScimService:
             node = parse_filter(text)
             for part in walk(node):
                 path = part.path if isinstance(part, Compare | Present | ValuePath) else None
+                if (path is not None and path.urn is not None and path.urn.lower() != rtype.core.id.lower()
+                        and self.defects.on("filter-extension-unsupported")):
+                    raise FilterError("filters on extension attributes are not supported")
                 if path is None or (path.urn is not None and path.urn.lower() != rtype.core.id.lower()):
                     continue
                 if path.attr.lower() == "externalid" and self.defects.on("filter-externalid-unsupported"):
