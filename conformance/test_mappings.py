@@ -50,10 +50,12 @@ def _schema_attribute(schemas: list[dict[str, Any]], mapping: AttributeMapping) 
     schema = next((s for s in schemas if str(s.get("id", "")).lower() == urn), None)
     attributes = (schema or {}).get("attributes") or []
     found = next((a for a in attributes if str(a.get("name", "")).lower() == mapping.path.attribute.lower()), None)
-    if found is None or not mapping.path.sub_attribute:
+    # A multi-valued complex target without a sub-attribute (roles) holds its values in each element's value.
+    sub = mapping.path.sub_attribute or ("value" if mapping.path.multi_valued else None)
+    if found is None or sub is None or str(found.get("type", "")).lower() != "complex":
         return found
     subs = found.get("subAttributes") or []
-    return next((s for s in subs if str(s.get("name", "")).lower() == mapping.path.sub_attribute.lower()), None)
+    return next((s for s in subs if str(s.get("name", "")).lower() == sub.lower()), None)
 
 
 @requirement("TENANT-MAPPED-SCHEMA")
