@@ -36,12 +36,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ProfileError as exc:
         print(f"scim-conformance: profile error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    if run.scim_url and not run.has_credentials():
-        print(f"scim-conformance: {run.missing_token(run.scim_url)}", file=sys.stderr)
-        return ExitCode.USAGE
-    if run.defect and run.scim_url:
-        print("scim-conformance: --defect applies to the bundled reference server only (drop --scim-url)",
-              file=sys.stderr)
+    problem = run.usage_problem()
+    if problem:
+        print(f"scim-conformance: {problem}", file=sys.stderr)
         return ExitCode.USAGE
     import pytest
 

@@ -120,11 +120,20 @@ class RunOptions(Connection):
     read_only: bool = option(False, "--read-only", "run only the checks that create nothing")
     dry_run: bool = option(False, "--dry-run",
                            "list the checks, their requirements and what they would create; send nothing")
-    requirement: list[str] = option([], "--requirement",  # noqa: RUF009 - option() gives a default_factory "run only the checks verifying this requirement "
-                                    "(repeatable)", metavar="ID")
-    defect: list[str] = option([], "--defect",  # noqa: RUF009 - option() gives a default_factory "with the bundled server: switch one of its defects on "
-                               "(see serve --list-defects; repeatable)", pytest="--reference-defect",
-                               metavar="NAME")
+    # option() gives a list default a default_factory, which ruff cannot see (RUF009).
+    requirement: list[str] = option([], "--requirement",  # noqa: RUF009
+                                    "run only the checks verifying this requirement (repeatable)", metavar="ID")
+    defect: list[str] = option([], "--defect",  # noqa: RUF009
+                               "with the bundled server: switch one of its defects on (see serve --list-defects; "
+                               "repeatable)", pytest="--reference-defect", metavar="NAME")
+
+    def usage_problem(self) -> str | None:
+        """What makes these options unusable before anything starts (one line), or None."""
+        if self.defect and self.scim_url:
+            return f"{self.flag('defect')} applies to the bundled reference server only (drop {self.flag('scim_url')})"
+        if self.scim_url and not self.has_credentials():
+            return self.missing_token(self.scim_url)
+        return None
 
 
 def _field(cls: type, name: str) -> dataclasses.Field[Any]:

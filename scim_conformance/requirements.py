@@ -57,6 +57,7 @@ class Requirement:
             "source": {"doc": self.source.doc, "title": self.source.title, "section": self.source.section,
                        "url": self.source.url, "evidence": self.source.evidence},
             "in_practice": self.in_practice,
+            "cross_cutting": bool(self.messages or self.media_type),
         }
 
 

@@ -126,6 +126,9 @@ def start(plan: Plan) -> Run:
     unusable target is not an exception: the run carries `preflight_error` and no check will run.
     """
     options = plan.options
+    problem = options.usage_problem()
+    if problem:
+        raise OptionError(problem)
     token = options.token()
     server: ReferenceServer | None = None
     if options.scim_url is None:
@@ -139,9 +142,6 @@ def start(plan: Plan) -> Run:
         server.start()
         base_url = server.base_url
     else:
-        if options.defect:
-            raise OptionError(f"{options.flag('defect')} applies to the bundled reference server only "
-                              f"(drop {options.flag('scim_url')})")
         if token is None and not options.oauth_token_url:
             raise OptionError(options.missing_token(options.scim_url))
         base_url = options.scim_url

@@ -244,7 +244,7 @@ def matrix_row(requirement: Mapping[str, Any], check_outcome: Mapping[str, str])
         links += f'<span class="scim-more">and {len(checks) - MAX_CHECK_LINKS} more</span>'
     if not checks:
         links = '<span class="scim-more">judged on every response</span>' \
-            if requirement["id"].endswith(("-SCHEMA", "-CONTENT-TYPE")) and outcome == "pass" else "—"
+            if requirement.get("cross_cutting") and outcome == "pass" else "—"
     return (
         f'<tr id="req-{_a(requirement["id"])}" class="o-{_a(outcome)}">'
         f'<td class="scim-id">{_t(requirement["id"])}</td>'
