@@ -9,15 +9,14 @@ from __future__ import annotations
 import random
 import unicodedata
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from faker import Faker
 
 from scim_conformance.attributes import CORE_GROUP, CORE_USER, ENTERPRISE_USER, MS_GROUP, place
 from scim_conformance.expressions import IGNORE, Context, ExpressionError, evaluate, finish, redacted
-
-if TYPE_CHECKING:  # profile.py checks mappings against the attributes below, so it imports this module
-    from scim_conformance.profile import AttributeMapping, Profile
+from scim_conformance.profile import AttributeMapping, Profile
+from scim_conformance.sources import EXTENSION_ATTRIBUTES
 
 DOMAIN = "example.test"
 # The primary flags Entra sets on its own when it groups mapped values into typed elements.
@@ -25,35 +24,6 @@ _PRIMARY = {("emails", "work"): True, ("phoneNumbers", "work"): True, ("addresse
 ROLE_TYPE = "WindowsAzureActiveDirectoryRole"
 # Now() in a mapping: one fixed instant, so that a run under --seed sends the same values again.
 CLOCK = datetime(2026, 1, 1, tzinfo=UTC)
-EXTENSION_ATTRIBUTES = tuple(f"extensionAttribute{i}" for i in range(1, 16))
-
-# Every attribute of an Entra user that a mapping can name (Entra's own names), as the generator fills them.
-# Unset in a generated user: manager (set by a later PATCH, as Entra does) and the extension attributes
-# (empty in most tenants until an admin fills them).
-SOURCE_USER_ATTRIBUTES = (
-    "userPrincipalName", "mail", "mailNickname", "objectId", "givenName", "surname", "displayName", "jobTitle",
-    "preferredLanguage", "physicalDeliveryOfficeName", "streetAddress", "city", "state", "postalCode", "country",
-    "telephoneNumber", "mobile", "facsimileTelephoneNumber", "employeeId", "department", "password",
-    "companyName", "manager", "proxyAddresses", "accountEnabled", "IsSoftDeleted", "appRoleAssignments",
-    *EXTENSION_ATTRIBUTES,
-)
-SOURCE_GROUP_ATTRIBUTES = ("displayName", "objectId", "members", "mailNickname", "mail", "description")
-SAMPLE_GROUP: dict[str, Any] = {"displayName": "Sales", "objectId": "22cc22cc-dd33-ee44-ff55-66aa66aa66aa",
-                                "members": None, "mailNickname": "sales", "mail": "sales@example.test",
-                                "description": "Sales"}
-
-# One fixed person for checking a profile's expressions at load, before any generator exists.
-SAMPLE_USER: dict[str, Any] = {name: None for name in SOURCE_USER_ATTRIBUTES} | {
-    "userPrincipalName": "Ada.Lovelace@example.test", "mail": "ada@mail.example.test", "mailNickname": "ada",
-    "objectId": "00aa00aa-bb11-cc22-dd33-44ee44ee44ee", "givenName": "Ada", "surname": "Lovelace",
-    "displayName": "Ada Lovelace", "jobTitle": "Analyst", "preferredLanguage": "en-US",
-    "physicalDeliveryOfficeName": "Building 1", "streetAddress": "1 Main St", "city": "Springfield",
-    "state": "IL", "postalCode": "62701", "country": "US", "telephoneNumber": "+1 555-010-0001",
-    "mobile": "+1 555-010-0002", "facsimileTelephoneNumber": "+1 555-010-0003", "employeeId": "E-00001",
-    "department": "Sales", "password": "Sample-Passw0rd!", "companyName": "Example Ltd",
-    "proxyAddresses": ["SMTP:ada@mail.example.test"], "accountEnabled": True, "IsSoftDeleted": False,
-    "appRoleAssignments": [{"id": "11bb11bb-cc22-dd33-ee44-55ff55ff55ff", "value": "User", "displayName": "User"}],
-}
 
 
 def _ascii(text: str) -> str:

@@ -21,8 +21,8 @@ import yaml
 
 from scim_conformance.attributes import PATCH_OP, AttributePath, AttributePathError, parse_path
 from scim_conformance.expressions import Context, ExpressionError, Node, check, evaluate, parse
-from scim_conformance.identities import SAMPLE_GROUP, SAMPLE_USER, SOURCE_GROUP_ATTRIBUTES, SOURCE_USER_ATTRIBUTES
 from scim_conformance.paths import profiles_dir
+from scim_conformance.sources import SAMPLE_GROUP, SAMPLE_USER, SOURCE_GROUP_ATTRIBUTES, SOURCE_USER_ATTRIBUTES
 
 _UNSET: Any = object()
 

@@ -34,9 +34,9 @@ from scim_conformance.expressions import (
     source_text,
 )
 from scim_conformance.expressions import attributes as named_attributes
-from scim_conformance.identities import SOURCE_GROUP_ATTRIBUTES, SOURCE_USER_ATTRIBUTES
 from scim_conformance.outcomes import ExitCode
 from scim_conformance.profile import ProfileError, load_profile
+from scim_conformance.sources import SOURCE_GROUP_ATTRIBUTES, SOURCE_USER_ATTRIBUTES
 
 # Fields of each Graph resource in an export (Microsoft Graph v1.0 and beta), and what each must be.
 _ANY = (str, int, float, bool, list, dict, type(None))

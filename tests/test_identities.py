@@ -10,8 +10,9 @@ import pytest
 
 from scim_conformance.attributes import parse_path, place, read
 from scim_conformance.expressions import ExpressionError
-from scim_conformance.identities import SOURCE_USER_ATTRIBUTES, IdentityFactory
+from scim_conformance.identities import IdentityFactory
 from scim_conformance.profile import ProfileError, load_profile
+from scim_conformance.sources import SOURCE_USER_ATTRIBUTES
 
 BUNDLED = ("entra-id", "entra-id-aadoptscim062020", "example-saas-tenant")
 
