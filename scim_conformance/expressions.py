@@ -517,6 +517,7 @@ class _Spec:
     impl: Impl
     aliases: Mapping[str, str] = field(default_factory=dict)
     group: int = 1  # how many of the last parameters repeat together (Switch: key, value)
+    blanks: bool = False  # a required position may be left empty (Switch's default, Replace's unused ones)
 
     @property
     def repeats(self) -> bool:
@@ -531,13 +532,14 @@ FUNCTIONS: dict[str, _Spec] = {}
 
 
 def _function(name: str, parameters: str, minimum: int | None = None, maximum: int | str | None = "all",
-              aliases: Mapping[str, str] | None = None, group: int = 1) -> Callable[[Impl], Impl]:
+              aliases: Mapping[str, str] | None = None, group: int = 1, blanks: bool = False
+              ) -> Callable[[Impl], Impl]:
     names = tuple(p for p in parameters.replace(" ", "").split(",") if p)
 
     def register(impl: Impl) -> Impl:
         FUNCTIONS[name] = _Spec(name, names, len(names) if minimum is None else minimum,
                                 len(names) if maximum == "all" else maximum,  # type: ignore[arg-type]
-                                impl, aliases or {}, group)
+                                impl, aliases or {}, group, blanks)
         return impl
 
     return register
@@ -661,7 +663,7 @@ def _date_from_num(args: list[Any], context: Context) -> Any:
     return _FILETIME_EPOCH + timedelta(microseconds=_number(args[0], "DateFromNum", "value") // 10)
 
 
-@_function("FormatDateTime", "source, dateTimeStyles, inputFormat, outputFormat", minimum=3)
+@_function("FormatDateTime", "source, dateTimeStyles, inputFormat, outputFormat", minimum=3, blanks=True)
 def _format_date_time(args: list[Any], context: Context) -> Any:
     if len(args) == 3:  # the older three-parameter form has no dateTimeStyles
         args = [args[0], None, args[1], args[2]]
@@ -869,7 +871,8 @@ def _python_replacement(replacement: str) -> str:
 
 
 @_function("Replace", "source, oldValue, regexPattern, regexGroupName, replacementValue, replacementAttributeName, "
-                      "template", minimum=2, aliases={"Find": "oldValue", "Replacement": "replacementValue"})
+                      "template", minimum=2, aliases={"Find": "oldValue", "Replacement": "replacementValue"},
+           blanks=True)
 def _replace(args: list[Any], context: Context) -> Any:
     source, old, pattern, group, replacement, attribute, template = (
         _text(a) for a in (list(args) + [None] * 7)[:7])
@@ -923,7 +926,7 @@ def _strip_spaces(args: list[Any], context: Context) -> Any:
     return None if text is None else text.replace(" ", "")
 
 
-@_function("Switch", "source, defaultValue, key, value", minimum=4, maximum=None, group=2)
+@_function("Switch", "source, defaultValue, key, value", minimum=4, maximum=None, group=2, blanks=True)
 def _switch(args: list[Any], context: Context) -> Any:
     source = _text(args[0]) or ""  # an absent value matches the key "" (Microsoft's advice for empty sources)
     for key, value in zip(args[2::2], args[3::2], strict=True):
@@ -986,7 +989,7 @@ def _check(node: Node | None, known: Container[str], inside: str | None) -> None
     if spec.name == "SelectUniqueValue" and inside:
         raise ExpressionError(f"SelectUniqueValue: must be the whole expression, not inside {inside}")
     for i, argument in enumerate(node.arguments):
-        if argument is None and i < spec.minimum and spec.name not in ("Switch", "FormatDateTime", "Replace"):
+        if argument is None and i < spec.minimum and not spec.blanks:
             raise ExpressionError(f"{node.name}: argument {i + 1} ({_parameter(spec, i)}) is required")
         _check(argument, known, node.name)
 
