@@ -94,6 +94,15 @@ DEFECTS: dict[str, str] = {
     "pathless-id-rejected": "answers 400 mutability to a path-less replace that restates the resource's own id",
     "member-replace-appends": "a replace on members adds the given members to the old ones instead of replacing them",
     "reject-empty-members": "answers 400 to a group create whose members is an empty array",
+    # A tenant's own mappings (imported profiles)
+    "schemas-primary-as-string": "declares every 'primary' sub-attribute as a string in /Schemas",
+    "create-drops-department": "drops the enterprise department from a create body (a PATCH still sets it)",
+    "patch-replace-nonwork-ignored": "answers 200 to a replace of an existing element on a value-filtered path "
+    "whose type is not work (mobile, fax, home) and keeps the old value",
+    "null-clear-filtered-ignored": "answers 200 to a replace with null on a value-filtered path and keeps the old "
+    "value",
+    "filter-extension-unsupported": "answers 400 invalidFilter to a filter on an extension attribute "
+    "(urn:...:enterprise:2.0:User:employeeNumber)",
 }
 
 
