@@ -48,12 +48,12 @@ class IdentityFactory:
         return self._count
 
     def source_user(self) -> dict[str, Any]:
-        """A person as Entra holds them (Entra's own attribute names)."""
+        """A person as the IdP holds them: under Entra's own attribute names, and Okta's for the same values."""
         n = self._next()
         given, surname = self.faker.first_name(), self.faker.last_name()
         # Mixed case, as real UPNs are: a server must keep userName exactly as sent.
         local = f"{self.prefix}-{n}.{_ascii(given)}.{_ascii(surname)}"
-        return {
+        person = {
             "userPrincipalName": f"{local}@{DOMAIN}",
             # mail differs from the UPN, so a report shows which of the two a mapping took.
             "mail": f"{local.replace('.', '_', 1).lower()}@mail.{DOMAIN}",
@@ -77,7 +77,8 @@ class IdentityFactory:
             "employeeId": self.faker.numerify("E-#####"),
             "department": self.faker.random_element(("Sales", "Finance", "Engineering", "Support", "Legal")),
             "password": self.faker.password(length=16, special_chars=True),
-        } | self._more_attributes(local) | self._okta_names(given, surname, local)
+        } | self._more_attributes(local)
+        return person | _okta_names(person)
 
     def _more_attributes(self, local: str) -> dict[str, Any]:
         roles = self.profile.roles
@@ -91,19 +92,6 @@ class IdentityFactory:
             "appRoleAssignments": [{"id": self._more.uuid4(), "value": roles[0], "displayName": roles[0]}]
             if roles else [],
             **dict.fromkeys(EXTENSION_ATTRIBUTES),
-        }
-
-    @staticmethod
-    def _okta_names(given: str, surname: str, local: str) -> dict[str, Any]:
-        """The same person under Okta's profile attribute names (derived, so no seed sends anything new)."""
-        return {
-            "login": f"{local}@{DOMAIN}",
-            "firstName": given,
-            "lastName": surname,
-            "email": f"{local.replace('.', '_', 1).lower()}@mail.{DOMAIN}",
-            "locale": "en-US",
-            # Okta's user id (00u…), which Okta sends as externalId.
-            "oktaId": "00u" + "".join(f"{ord(c):x}" for c in local)[-17:],
         }
 
     def resolve(self, mapping: AttributeMapping, source: dict[str, Any]) -> Any:
@@ -152,7 +140,7 @@ class IdentityFactory:
             body["roles"] = roles
         elif self.profile.roles and not any(m.path.attribute == "roles" for m in self.profile.user_mappings):
             body["roles"] = [{"primary": True, "type": ROLE_TYPE, "value": self.profile.roles[0]}]
-        for attribute in self.profile.dialect.empty_attributes.get("users", ()):
+        for attribute in dialect.empty_attributes.get("users", ()):
             body.setdefault(attribute, [])  # Entra sends roles [], Okta groups [], when there are none
         if self.profile.password_sync and "password" not in body:
             body["password"] = source["password"]
@@ -209,6 +197,18 @@ class IdentityFactory:
 
     def unknown_id(self) -> str:
         return self.faker.uuid4()
+
+
+def _okta_names(person: dict[str, Any]) -> dict[str, Any]:
+    """The same person under Okta's profile attribute names (derived, so no seed sends anything new)."""
+    return {
+        "login": person["userPrincipalName"],
+        "firstName": person["givenName"],
+        "lastName": person["surname"],
+        "email": person["mail"],
+        "locale": person["preferredLanguage"],
+        "oktaId": "00u" + person["objectId"].replace("-", "")[:17],  # Okta's user id, sent as externalId
+    }
 
 
 def coerce(value: Any, kind: str) -> Any:
