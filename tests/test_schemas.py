@@ -732,9 +732,22 @@ def test_validators_are_compiled_once_per_kind() -> None:
 
     body = {"schemas": [LIST_URN], "totalResults": 50, "Resources": [FULL_USER] * 50}
     validate_response("GET", "/Users", 200, body)
-    before = schemas._validator.cache_info()
+    before = schemas._fast_validator.cache_info()
     for _ in range(20):
         assert validate_response("GET", "/Users", 200, body) == []
-    after = schemas._validator.cache_info()
+    after = schemas._fast_validator.cache_info()
     assert after.misses == before.misses
     assert after.hits > before.hits
+
+
+def test_only_a_rejected_document_is_walked_for_its_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The full walk (pure Python) is what costs; a valid response must be answered by the fast path alone.
+    from scim_conformance import schemas
+
+    walked: list[str] = []
+    full = schemas._validator
+    monkeypatch.setattr(schemas, "_validator", lambda kind, partial: walked.append(kind) or full(kind, partial))
+    body = {"schemas": [LIST_URN], "totalResults": 2, "Resources": [FULL_USER, FULL_USER | {"active": "True"}]}
+    assert [str(v) for v in validate_response("GET", "/Users", 200, body)] == [
+        '$.Resources[1].active: "True" is not of type boolean']
+    assert walked == ["User"]
