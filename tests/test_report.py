@@ -1,6 +1,6 @@
 """The report files of a real run: JSON against its schema, JUnit against the JSON, HTML content, no token anywhere.
 
-The suite runs as a user runs it (a separate process, real sockets) against an in-process reference server
+The suite runs as a user runs it (its command line, real sockets) against an in-process reference server
 with a known token and a few defects, so every view has failures and passes to show. One run serves the
 module; a second, tiny run of hand-written checks proves that a harness fault is an <error> in JUnit and
 a server fault a <failure>.
