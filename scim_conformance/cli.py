@@ -51,11 +51,32 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--defect", action="append", default=[], metavar="NAME",
                         help="with the bundled server: switch one of its defects on (see serve --list-defects)")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER,
-                        help="after --: passed to pytest as they are (-k, -x, -n 2, -v …)")
+                        help="after --: passed to pytest as they are (-k, -x, -n 2, -v …); plugins other "
+                             "than pytest-html and pytest-xdist load with -p NAME")
+
+
+# A run loads the pytest plugins it uses rather than every one installed: importing them all (and marking their
+# whole packages for assertion rewriting) was a third of a run's start-up. They are named by module, not by
+# entry point: `-p html` would first mark the standard library's `html` for rewriting, which pytest warns about.
+RUN_PLUGINS = ("pytest_html.plugin", "pytest_metadata.plugin")  # pytest-html, and pytest-metadata that it needs
+XDIST_OPTIONS = ("-n", "--numprocesses", "--maxprocesses", "--dist", "-d", "--tx", "--max-worker-restart")
+
+
+def _plugins(extra: Sequence[str]) -> list[str]:
+    """`-p` arguments for the plugins of a run; xdist only when an argument after `--` asks for it."""
+    modules = list(RUN_PLUGINS)
+    if any(arg.split("=")[0] in XDIST_OPTIONS or (arg.startswith("-n") and not arg.startswith("--"))
+           for arg in extra):
+        modules.append("xdist.plugin")
+    return [arg for module in modules for arg in ("-p", module)]
 
 
 def _pytest_argv(args: argparse.Namespace) -> list[str]:
-    argv = [str(checks_dir()), "-p", "no:cacheprovider", "-q", "--no-header", "-p", "scim_conformance.plugin",
+    extra = list(args.pytest_args)
+    if extra and extra[0] == "--":
+        extra = extra[1:]
+    argv = [str(checks_dir()), "-p", "no:cacheprovider", "-q", "--no-header", "--disable-plugin-autoload",
+            "-p", "scim_conformance.plugin", *_plugins(extra),
             "--rootdir", str(checks_dir()), "-c", os.devnull,
             "--profile", args.profile, "--report-dir", args.report_dir, "--scim-timeout", str(args.timeout),
             "--max-rps", str(args.max_rps), "--scim-token-env", args.scim_token_env,
@@ -74,9 +95,6 @@ def _pytest_argv(args: argparse.Namespace) -> list[str]:
         argv += ["--requirement", requirement]
     for defect in args.defect:
         argv += ["--reference-defect", defect]
-    extra = list(args.pytest_args)
-    if extra and extra[0] == "--":
-        extra = extra[1:]
     return argv + extra
 
 

@@ -77,7 +77,7 @@ class ReportViews:
         if record["failed_requirements"]:
             report.user_properties.append(("failed_requirements", " ".join(record["failed_requirements"])))
         report.user_properties.append((junit.OUTCOME_PROPERTY, record["outcome"]))
-        if self.config.pluginmanager.hasplugin("html"):
+        if html_active(self.config):
             from pytest_html import extras
 
             detail = html.check_detail(record, self.requirement, strict=self.strict())
@@ -172,11 +172,16 @@ class HtmlView:
         data[:] = [self.views.redact(chunk) for chunk in data]
 
 
+def html_active(config: pytest.Config) -> bool:
+    """pytest-html is loaded: by its entry point ("html") or, as `scim-conformance run` names it, by module."""
+    return config.pluginmanager.hasplugin("html") or config.pluginmanager.hasplugin("pytest_html.plugin")
+
+
 def register(config: pytest.Config) -> None:
     """Hook the report views into a conformance run (called from the plugin's pytest_configure)."""
     if config.pluginmanager.has_plugin("scim-conformance-report"):
         return
     views = ReportViews(config)
     config.pluginmanager.register(views, "scim-conformance-report")
-    if config.pluginmanager.hasplugin("html"):
+    if html_active(config):
         config.pluginmanager.register(HtmlView(views), "scim-conformance-report-html")
