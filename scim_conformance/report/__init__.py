@@ -146,7 +146,8 @@ class HtmlView:
         document = session.config.stash.get(DOCUMENT_KEY, None)
         run = self.views._run()
         stopped = run.preflight_error if run is not None and run.preflight_error else ""
-        prefix.append(self.views.redact(html.summary(document, stopped=stopped and f"preflight: {stopped}")))
+        prefix.append(self.views.redact(html.summary(document, stopped=stopped and f"preflight: {stopped}",
+                                                     redact=self.views.redact)))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
