@@ -435,11 +435,15 @@ class _Watchdog:
 
     def watch(self, watch: _Watch, seconds: float) -> None:
         with self._wake:
-            heapq.heappush(self._due, (time.monotonic() + seconds, next(self._order), watch))
+            entry = (time.monotonic() + seconds, next(self._order), watch)
+            heapq.heappush(self._due, entry)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="scim-deadlines", daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            elif self._due[0] is entry:
+                # Woken only for a deadline earlier than every other: waking it per request (to forget the
+                # exchanges that ended) cost a thread switch each. Those are forgotten as they reach the top.
+                self._wake.notify()
 
     def _run(self) -> None:
         while True:
