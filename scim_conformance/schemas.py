@@ -87,7 +87,7 @@ class Violation:
 
 def _skip_required(_validator: Validator, _required: Any, _instance: Any, _schema: Any) -> None:
     # A response to `attributes=`/`excludedAttributes=` may leave out anything (RFC 7644 §3.4.2.5),
-    # so a partial representation is held to types and values only.
+    # so a partial representation is held to types and values only (`_without_required` for the fast path).
     return None
 
 
@@ -121,18 +121,50 @@ def _known(message_kind: str) -> None:
 
 
 @cache
-def _fast_validator(message_kind: str) -> jsonschema_rs.Validator:
-    """Valid or not, fast. Used for partial representations too: a document that has every required
-    member is valid under the partial rules as well, and one that lacks some goes to the full walk."""
+def _fast_validator(message_kind: str, partial: bool) -> jsonschema_rs.Validator:
+    """Valid or not, fast; for a partial representation, against the schemas without their `required`."""
     _known(message_kind)
+    uri = schema_uri(message_kind)
     # offline: every $ref resolves in the registry; nothing is ever fetched.
-    return jsonschema_rs.Draft202012Validator(_documents()[schema_uri(message_kind)], registry=_fast_registry(),
+    return jsonschema_rs.Draft202012Validator(_fast_documents(partial)[uri], registry=_fast_registry(partial),
                                               offline=True)
 
 
 @cache
-def _fast_registry() -> jsonschema_rs.Registry:
-    return jsonschema_rs.Registry(list(_documents().items()))
+def _fast_registry(partial: bool) -> jsonschema_rs.Registry:
+    return jsonschema_rs.Registry(list(_fast_documents(partial).items()))
+
+
+@cache
+def _fast_documents(partial: bool) -> dict[str, Any]:
+    documents = _documents()
+    return {uri: _without_required(doc) for uri, doc in documents.items()} if partial else documents
+
+
+# Where a schema holds subschemas: by name, in a list, or as one schema. Nothing else is descended into,
+# so a property that happens to be called "required" (Schema.json describes one) keeps its definition.
+_NAMED_SUBSCHEMAS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+_LISTED_SUBSCHEMAS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SUBSCHEMAS = ("items", "not", "if", "then", "else", "contains", "additionalProperties", "propertyNames",
+               "unevaluatedItems", "unevaluatedProperties")
+
+
+def _without_required(schema: Any) -> Any:
+    """The schema as `_PartialValidator` applies it: every `required` keyword gone, the rest unchanged."""
+    if not isinstance(schema, dict):
+        return schema
+    result = {}
+    for keyword, value in schema.items():
+        if keyword == "required":
+            continue
+        if keyword in _NAMED_SUBSCHEMAS and isinstance(value, dict):
+            value = {name: _without_required(sub) for name, sub in value.items()}
+        elif keyword in _LISTED_SUBSCHEMAS and isinstance(value, list):
+            value = [_without_required(sub) for sub in value]
+        elif keyword in _SUBSCHEMAS:
+            value = _without_required(value)
+        result[keyword] = value
+    return result
 
 
 @cache
@@ -242,7 +274,7 @@ def _check(
     if not isinstance(body, Mapping):
         yield Violation(message_kind, json_path(prefix), body, NOT_AN_OBJECT)
         return
-    if _fast_validator(message_kind).is_valid(body):
+    if _fast_validator(message_kind, partial).is_valid(body):
         return
     yield from _violations(message_kind, _validator(message_kind, partial).iter_errors(body), prefix)
 

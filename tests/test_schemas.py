@@ -735,6 +735,7 @@ def test_validators_are_compiled_once_per_kind() -> None:
     before = schemas._fast_validator.cache_info()
     for _ in range(20):
         assert validate_response("GET", "/Users", 200, body) == []
+        assert validate_response("GET", "/Users?attributes=userName", 200, body, partial=True) == []
     after = schemas._fast_validator.cache_info()
     assert after.misses == before.misses
     assert after.hits > before.hits
@@ -751,3 +752,19 @@ def test_only_a_rejected_document_is_walked_for_its_errors(monkeypatch: pytest.M
     assert [str(v) for v in validate_response("GET", "/Users", 200, body)] == [
         '$.Resources[1].active: "True" is not of type boolean']
     assert walked == ["User"]
+    # A partial representation that lacks required members is valid, and the fast path knows it alone.
+    walked.clear()
+    sparse = {"schemas": [LIST_URN], "totalResults": 1, "Resources": [{"schemas": [USER_URN], "id": USER_ID}]}
+    assert validate_response("GET", "/Users?attributes=id", 200, sparse, partial=True) == []
+    assert walked == []
+
+
+def test_the_partial_fast_path_drops_only_the_required_keyword() -> None:
+    from scim_conformance import schemas
+
+    schema = {"type": "object", "required": ["a"], "properties": {
+        "required": {"type": "boolean"}, "a": {"type": "array", "items": {"required": ["b"], "type": "object"}}},
+        "allOf": [{"required": ["c"]}], "const": {"required": ["kept, a value"]}}
+    assert schemas._without_required(schema) == {"type": "object", "properties": {
+        "required": {"type": "boolean"}, "a": {"type": "array", "items": {"type": "object"}}},
+        "allOf": [{}], "const": {"required": ["kept, a value"]}}
