@@ -8,8 +8,16 @@ start-up and every import a subprocess pays again (most of a run's cost once the
 so a matrix of (server variant x profile) runs costs little more than the requests it sends. `isolated=True`
 runs the same command line in a subprocess instead, for what needs a process of its own.
 
-Callers run one suite at a time per process (pytest-xdist workers each run their own); the plugin keeps one
-run per process, so two in-process runs must never overlap.
+Callers run one suite at a time per process (pytest-xdist workers each run their own). What an in-process run
+relies on from the plugin (scim_conformance.plugin, or the run core it becomes):
+  - all of a run's state hangs off its pytest config (the stash); a module global such as `_CONTROLLER` is
+    (re)set when a conformance run is configured and read only during that run, never carried to the next;
+  - what it starts it stops: the embedded server and its threads by pytest_unconfigure, files closed;
+  - it never calls sys.exit/os._exit (pytest.exit and exit codes are fine) and leaves os.environ and the
+    working directory as it found them;
+  - a signal handler it installs (SIGTERM -> interrupt) may stay after the run: this runner puts the caller's
+    back, and the plugin restoring the previous handler at unconfigure would make that unnecessary;
+  - cached loaders (load_registry, the schema validators) hand out data no run mutates.
 """
 
 from __future__ import annotations
