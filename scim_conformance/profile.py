@@ -20,7 +20,7 @@ import jsonschema_rs
 import yaml
 
 from scim_conformance.attributes import PATCH_OP, AttributePath, AttributePathError, parse_path
-from scim_conformance.paths import profiles_dir
+from scim_conformance.paths import YAML_LOADER, profiles_dir
 
 if TYPE_CHECKING:
     import jsonschema
@@ -221,7 +221,7 @@ def _key_path(parts: Any) -> str:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from scim_conformance.paths import checks_dir
+from scim_conformance.paths import YAML_LOADER, checks_dir
 
 SEVERITIES = ("MUST", "SHOULD", "MAY")
 ID_PATTERN = re.compile(r"^(ENTRA|RFC|TENANT)-[A-Z0-9]+(-[A-Z0-9]+)*$")
@@ -73,7 +73,7 @@ def registry_file() -> Path:
 
 @cache
 def load_registry(path: Path | None = None) -> Registry:
-    data = yaml.safe_load((path or registry_file()).read_text(encoding="utf-8"))
+    data = yaml.load((path or registry_file()).read_text(encoding="utf-8"), Loader=YAML_LOADER)
     sources: dict[str, dict[str, str]] = data["sources"]
     capabilities: dict[str, str] = data["capabilities"]
     requirements: dict[str, Requirement] = {}
