@@ -10,8 +10,6 @@ import re
 import unicodedata
 from typing import Any
 
-from faker import Faker
-
 from scim_conformance.attributes import CORE_GROUP, CORE_USER, ENTERPRISE_USER, MS_GROUP, place
 from scim_conformance.profile import AttributeMapping, Profile
 
@@ -29,6 +27,10 @@ class IdentityFactory:
     def __init__(self, profile: Profile, prefix: str, seed: int) -> None:
         self.profile = profile
         self.prefix = prefix
+        # Imported here, once the target has answered its first probe: faker's import (it lists every
+        # locale it ships) is the largest of a run's start-up, and an unreachable target needs none of it.
+        from faker import Faker
+
         self.faker = Faker("en_US")
         self.faker.seed_instance(seed)
         self._count = 0
