@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -81,23 +82,31 @@ def served(tree: Tree) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def full_run(tree: Tree, profile: str, base_url: str, report_dir: Path) -> tuple[float, dict[str, Any]]:
-    """Wall seconds of one `scim-conformance run`, and its result document."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def full_run(tree: Tree, profile: str, base_url: str, report_dir: Path) -> tuple[float, float, dict[str, Any]]:
+    """Wall seconds and CPU seconds of one `scim-conformance run`, and its result document."""
     report_dir.mkdir(parents=True)
+    cpu = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(tree.command("run", "--profile", profile, "--scim-url", base_url, "--max-rps", "0",
                                        "--report-dir", str(report_dir), "--seed", "1"),
                           env=tree.env(SCIM_TOKEN=TOKEN), capture_output=True, text=True, cwd=report_dir)
     wall = time.perf_counter() - started
+    cpu = _children_cpu() - cpu
     if done.returncode != 0:
         sys.exit(f"{tree.label}: {profile} run failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     document = json.loads(next(report_dir.glob("*.json")).read_text(encoding="utf-8"))
-    return wall, document
+    return wall, cpu, document
 
 
-def start_up(tree: Tree, report_dir: Path) -> float:
-    """Seconds from starting the command to its first connection to the target."""
+def start_up(tree: Tree, report_dir: Path) -> tuple[float, float]:
+    """Wall seconds from starting the command to its first connection to the target, and its CPU seconds."""
     report_dir.mkdir(parents=True)
+    cpu = _children_cpu()
     with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
         listener.settimeout(60)
@@ -113,7 +122,7 @@ def start_up(tree: Tree, report_dir: Path) -> float:
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait()
-    return elapsed
+    return elapsed, _children_cpu() - cpu
 
 
 # --- the bare replay -------------------------------------------------------------------------------------------
@@ -130,11 +139,12 @@ def _ids(body: str | None) -> list[str]:
     return [data["id"]] if isinstance(data, dict) and isinstance(data.get("id"), str) else []
 
 
-def replay(document: dict[str, Any]) -> float:
-    """Wall seconds to send the run's requests again with nothing but a requests session."""
+def replay(document: dict[str, Any]) -> tuple[float, float]:
+    """Wall and CPU seconds to send the run's requests again with nothing but a requests session."""
     plan = exchanges(document)
     session = requests.Session()
     renamed: dict[str, str] = {}
+    cpu = time.process_time()
     started = time.perf_counter()
     for x in plan:
         request = x["request"]
@@ -151,7 +161,7 @@ def replay(document: dict[str, Any]) -> float:
         for old, new in zip(_ids(recorded.get("body")), _ids(response.text), strict=False):
             if old != new:
                 renamed[old] = new
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 # --- what the transcript says ----------------------------------------------------------------------------------
@@ -217,24 +227,31 @@ def validation_cost(tree: Tree, document: dict[str, Any]) -> float:
 
 # --- the run ---------------------------------------------------------------------------------------------------
 def measure(trees: list[Tree], repeat: int, work: Path) -> dict[str, dict[str, Any]]:
-    figures: dict[str, dict[str, Any]] = {t.label: {"start": [], "replay": [], "both": [],
-                                                     **{p: [] for p in ENTRA_PROFILES}} for t in trees}
+    series = ("start", "start_cpu", "replay", "replay_cpu", "both", "cpu", *ENTRA_PROFILES)
+    figures: dict[str, dict[str, Any]] = {t.label: {name: [] for name in series} for t in trees}
     documents: dict[str, dict[str, Any]] = {}
     for round_ in range(-1, repeat):  # round -1 warms the bytecode caches and the disk; it is not counted
         for tree in trees:
             # Each tree is measured against a server of its own code, so that both sides of a ratio agree.
             with served(tree) as base_url:
                 row = figures[tree.label]
-                row["start"].append(start_up(tree, work / f"{tree.label}-{round_}-start"))
+                wall, cpu = start_up(tree, work / f"{tree.label}-{round_}-start")
+                row["start"].append(wall)
+                row["start_cpu"].append(cpu)
                 both = 0.0
                 for profile in ENTRA_PROFILES:
-                    wall, document = full_run(tree, profile, base_url, work / f"{tree.label}-{round_}-{profile}")
+                    wall, cpu, document = full_run(tree, profile, base_url,
+                                                   work / f"{tree.label}-{round_}-{profile}")
                     row[profile].append(wall)
+                    if profile == ENTRA_PROFILES[0]:
+                        row["cpu"].append(cpu)
                     both += wall
                     documents.setdefault(f"{tree.label}:{profile}", document)
                     documents[f"{tree.label}:{profile}"] = document
                 row["both"].append(both)
-                row["replay"].append(replay(documents[f"{tree.label}:{ENTRA_PROFILES[0]}"]))
+                wall, cpu = replay(documents[f"{tree.label}:{ENTRA_PROFILES[0]}"])
+                row["replay"].append(wall)
+                row["replay_cpu"].append(cpu)
             if round_ < 0:
                 for values in row.values():
                     values.pop()
@@ -262,8 +279,11 @@ def report(figures: dict[str, dict[str, Any]], repeat: int) -> None:
     add(f"{first} run, wall (median of {repeat})", [median[lb][first] for lb in labels], " s")
     add(f"bare requests replay of the same {first} requests", [median[lb]["replay"] for lb in labels], " s")
     add("overhead: run / replay", [median[lb][first] / median[lb]["replay"] for lb in labels], "x")
+    add(f"{first} run, CPU of the run's process", [median[lb]["cpu"] for lb in labels], " s")
+    add("replay, CPU of the replaying process", [median[lb]["replay_cpu"] for lb in labels], " s")
     add("both Entra profiles, wall", [median[lb]["both"] for lb in labels], " s")
     add("start-up: command to first request", [median[lb]["start"] for lb in labels], " s")
+    add("start-up, CPU", [median[lb]["start_cpu"] for lb in labels], " s")
     add("validation per response", [figures[lb]["validation"] * 1e6 for lb in labels], " us", "{:.0f}")
     for label in labels:
         document = figures[label]["document"]
