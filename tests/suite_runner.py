@@ -9,7 +9,7 @@ so a matrix of (server variant x profile) runs costs little more than the reques
 runs the same command line in a subprocess instead, for what needs a process of its own.
 
 Callers run one suite at a time per process (pytest-xdist workers each run their own). What an in-process run
-relies on from the plugin (scim_conformance.plugin, or the run core it becomes):
+relies on from the plugin and the run core (scim_conformance.plugin, scim_conformance.run):
   - all of a run's state hangs off its pytest config (the stash); a module global such as `_CONTROLLER` is
     (re)set when a conformance run is configured and read only during that run, never carried to the next;
   - what it starts it stops: the embedded server and its threads by pytest_unconfigure, files closed;
