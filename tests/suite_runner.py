@@ -129,12 +129,16 @@ def _as_a_fresh_process(env: Mapping[str, str], cwd: Path, timeout: float) -> It
     # fresh process instead of growing with the caller's heap.
     gc.freeze()
     # A run that hangs would hang the caller with it: past the timeout the process dumps every thread's
-    # stack and exits (pytest-xdist then reports the worker as crashed while running this test).
-    faulthandler.dump_traceback_later(timeout, exit=True)
+    # stack and exits (pytest-xdist then reports the worker as crashed while running this test). To the
+    # process's own stderr: the caller's sys.stderr may be a capture with no file descriptor.
+    watchdog = sys.__stderr__ is not None
+    if watchdog:
+        faulthandler.dump_traceback_later(timeout, exit=True, file=sys.__stderr__)
     try:
         yield
     finally:
-        faulthandler.cancel_dump_traceback_later()
+        if watchdog:
+            faulthandler.cancel_dump_traceback_later()
         gc.unfreeze()
         os.chdir(saved_cwd)
         os.environ.clear()
