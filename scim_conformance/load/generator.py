@@ -30,6 +30,7 @@ class Traffic:
 
     def __init__(self, measurements: Measurements, *, rate: float, duration: float, max_requests: int) -> None:
         self.measurements = measurements
+        self.duration = duration
         self.deadline = time.monotonic() + duration
         self.max_requests = max_requests
         self.sent = 0
@@ -228,6 +229,7 @@ def run_phases(phases: list[Phase], senders: list[Sender], traffic: Traffic,
     KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one) stops every worker and is raised again once they
     have stopped, so that the caller can remove what the run created.
     """
+    traffic.deadline = time.monotonic() + traffic.duration  # the bounds are the cycle's, not the probes'
     queue = PhaseQueue(phases, traffic, progress)
     threads = [threading.Thread(target=work, args=(queue, s), daemon=True, name=f"load-{n}")
                for n, s in enumerate(senders)]

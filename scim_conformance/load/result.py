@@ -27,7 +27,7 @@ RETRY_AFTER = "ENTRA-LOAD-RETRY-AFTER"
 RETRY_SUFFICES = "ENTRA-LOAD-RETRY-SUFFICES"
 GALLERY_RATE = 25.0  # requests/s a gallery app sustains per tenant
 # Fewer cycle requests than this say nothing about a sustained rate.
-MIN_CYCLE_REQUESTS = 50
+MIN_CYCLE_REQUESTS = 30
 
 
 def load_profile_view(profile: Profile, registry: Registry, *, gallery: bool) -> Profile:
