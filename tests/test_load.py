@@ -8,6 +8,7 @@ Every run is small (tens of users, a few seconds) and targets a server on 127.0.
 from __future__ import annotations
 
 import html as htmllib
+import importlib.util
 import json
 import os
 import re
@@ -227,3 +228,25 @@ def test_report_plots_render_in_chromium(throttled: dict[str, Any], tmp_path: Pa
     assert found["bars"] >= len(throttled["load"]["summary"]["timeline"]) // 2
     assert found["latencyBars"] >= len(throttled["load"]["summary"]["kinds"])
     assert found["matrixRows"] == 6 and found["checks"] == 6 and found["link"].startswith("load::")
+
+
+def test_locust_master_and_two_workers_on_loopback(tmp_path: Path, server: ReferenceServer):
+    """`--locust-workers 2`: a Locust master and two workers share the cycle; one journal, one result document."""
+    # Only looked up, never imported: importing Locust would monkey-patch this process (and its server) for gevent.
+    if importlib.util.find_spec("locust") is None:
+        pytest.skip("Locust is not installed (the 'load' extra)")
+    done = subprocess.run(_cli(tmp_path, server.base_url, "--users", "40", "--groups", "2", "--locust-workers", "2",
+                               "--concurrency", "2", "--duration", "20", "--max-requests", "2000"),
+                          capture_output=True, text=True, timeout=180, env=_env())
+    assert done.returncode == 0, done.stderr[-3000:]
+    (report,) = [p for p in tmp_path.glob("*.json")]
+    document = json.loads(report.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(SCHEMA).validate(document)
+    assert set(outcomes(document).values()) <= {"pass", "not-applicable"}
+    assert document["load"]["settings"]["locust_workers"] == 2
+    kinds = document["load"]["summary"]["kinds"]
+    assert kinds["create-user"]["statuses"] == {"201": 40} and kinds["race-create"]["statuses"] == {"201": 1, "409": 7}
+    assert len(list(tmp_path.glob("*.w*.journal.jsonl"))) == 2
+    (merged,) = [p for p in tmp_path.glob("*.journal.jsonl") if ".w" not in p.name]
+    assert sum('"created"' in line for line in merged.read_text(encoding="utf-8").splitlines()) >= 40
+    assert _left(server) == 0

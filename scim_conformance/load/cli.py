@@ -176,9 +176,9 @@ def run_load(settings: LoadSettings) -> tuple[int, dict[str, Any] | None]:
         settings.base_url = server.base_url
     try:
         if settings.locust_workers:
-            from scim_conformance.load.locustfile import run_with_workers
+            from scim_conformance.load.workers import run_with_workers
 
-            return run_with_workers(settings)
+            return run_with_workers(settings, embedded=server is not None)
         return _run_threads(settings, embedded=server is not None)
     finally:
         if server is not None:

@@ -37,6 +37,8 @@ class Traffic:
         self.stop = threading.Event()
         self.stopped_by: str | None = None  # "duration", "request cap" or "interrupted"
         self.job_errors: list[str] = []
+        # Called with (kind, method, status or None, elapsed ms, error kind) after every request (Locust's stats).
+        self.observer: Callable[[str, str, int | None, float, str | None], None] | None = None
         self._interval = 1.0 / rate if rate else 0.0
         self._next_slot = 0.0
         self._pause_until = 0.0
@@ -102,10 +104,14 @@ class Sender:
             try:
                 exchange = self.client.request(method, path, **kwargs)
             except TransportError as exc:
-                self.traffic.measurements.record(kind, None, exc.exchange.elapsed_ms if exc.exchange else 0.0,
-                                                 sent_at, error=exc.kind)
+                elapsed = exc.exchange.elapsed_ms if exc.exchange else 0.0
+                self.traffic.measurements.record(kind, None, elapsed, sent_at, error=exc.kind)
+                if self.traffic.observer:
+                    self.traffic.observer(kind, method, None, elapsed, exc.kind)
                 return None
             self.traffic.measurements.record(kind, exchange.status, exchange.elapsed_ms, sent_at)
+            if self.traffic.observer:
+                self.traffic.observer(kind, method, exchange.status, exchange.elapsed_ms, None)
             if told is not None:
                 self.traffic.measurements.waited(sufficed=exchange.status != 429)
             if exchange.status != 429:

@@ -53,7 +53,7 @@ def judge(measurements: Measurements, probes: list[ProbeResult], *, rate: float,
         record = CheckRecord(nodeid=f"load::{probe.kind}", name=probe.kind, stimulus=probe.stimulus,
                              requirements=[probe.requirement], outcome=probe.outcome, expected=probe.expected,
                              actual=probe.actual, message=probe.message or probe.actual,
-                             transcript=[e.as_dict() for e in probe.exchanges])
+                             transcript=probe.transcript())
         if probe.outcome == "fail":
             record.failed_requirements = [probe.requirement]
         records.append(record.as_dict())

@@ -75,7 +75,7 @@ class EntraCycle:
     def phases(self) -> list[Phase]:
         return [
             Phase("users", lambda: [self._user_job(n) for n in self.user_numbers]),
-            Phase("groups", lambda: [self._manager_job(n) for n in self.user_numbers if n % MANAGER_EVERY]
+            Phase("groups", lambda: [self._manager_job(p) for p in range(len(self.user_numbers)) if p % MANAGER_EVERY]
                   + [self._group_job(g) for g in self.group_numbers]),
             Phase("changes", lambda: [self._change_job(n) for n in sorted(self.created.users)]),
             Phase("removal", self._removal_jobs, essential=True),
@@ -107,10 +107,11 @@ class EntraCycle:
 
         return job
 
-    def _manager_job(self, number: int) -> Job:
+    def _manager_job(self, position: int) -> Job:
+        """The manager PATCH of this share's user at `position`; the first of every ten manages the rest."""
         def job(sender: Sender) -> None:
-            user = self.created.users.get(number)
-            boss = self.created.users.get(number - number % MANAGER_EVERY)
+            user = self.created.users.get(self.user_numbers[position])
+            boss = self.created.users.get(self.user_numbers[position - position % MANAGER_EVERY])
             if user and boss:
                 operation = self.dialect.operation("add", f"{ENTERPRISE_USER}:manager",
                                                    self.dialect.manager_value(boss))
@@ -305,6 +306,20 @@ class ProbeResult:
     actual: str = ""
     message: str = ""
     exchanges: list[Exchange] = field(default_factory=list)
+
+    def as_data(self) -> dict[str, Any]:
+        """Plain data (the exchanges as recorded), to travel from a Locust worker to the master."""
+        data = {k: v for k, v in self.__dict__.items() if k != "exchanges"}
+        return {**data, "transcript": self.transcript()}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ProbeResult:
+        probe = cls(**{k: v for k, v in data.items() if k != "transcript"})
+        probe._recorded = list(data.get("transcript") or [])
+        return probe
+
+    def transcript(self) -> list[dict[str, Any]]:
+        return getattr(self, "_recorded", None) or [e.as_dict() for e in self.exchanges]
 
     def fail(self) -> None:
         self.outcome = "fail"
