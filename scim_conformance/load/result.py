@@ -159,12 +159,19 @@ STATUS_COLOURS = {"2xx": "#2e7d32", "3xx": "#5c6bc0", "4xx": "#ef6c00", "429": "
 
 def page(document: Mapping[str, Any]) -> str:
     """A standalone page: the verdict and matrix of the load requirements, the measurements, then each check."""
-    view = {**document, "requirements": [r for r in document["requirements"] if r["capability"] == CAPABILITY]}
+    judged = [r for r in document["requirements"] if r["capability"] == CAPABILITY]
+    # The functional requirements are not judged by a load run: the page counts and lists only its own.
+    counts = {s: {o: 0 for o in html.OUTCOMES} for s in html.SEVERITIES}
+    for requirement in judged:
+        counts[requirement["severity"]][requirement["outcome"]] += 1
+    view = {**document, "requirements": judged, "verdict": {**document["verdict"], "counts": counts}}
     registry_entries = {r["id"]: r for r in document["requirements"]}
     load = document.get("load", {})
+    measured = '<p class="scim-hint">Judged on every request of the run: see "Under load" above.</p>'
     checks = "".join(
         f'<div class="scim-load-check" id="{html._a(c["nodeid"])}">'
-        + html.check_detail(c, registry_entries.get, strict=bool(document["run"].get("strict"))) + "</div>"
+        + html.check_detail(c, registry_entries.get, strict=bool(document["run"].get("strict"))).replace(
+            '<p class="scim-hint">No requests were sent.</p>', measured) + "</div>"
         for c in document.get("checks", []))
     title = f"SCIM load: {document['run'].get('profile', '')}"
     return (
@@ -189,7 +196,8 @@ def measurements_section(load: Mapping[str, Any]) -> str:
                  f"{throttling.get('without_retry_after', 0)} without; after waiting as told "
                  f"{throttling.get('waits_sufficed', 0)} got through, "
                  f"{throttling.get('waits_refused', 0)} refused again")
-    shown = ", ".join(f"{k} {v}" for k, v in settings.items() if v not in (None, ""))
+    shown = ", ".join(f"{k} {v if v or k != 'rate' else 'unpaced'}" for k, v in settings.items()
+                      if v not in (None, "") and not (k == "locust_workers" and not v))
     if load.get("stopped_by"):
         facts.append(f"stopped by {load['stopped_by']}")
     notes = "".join(f'<p class="scim-note">{html._t(n)}</p>' for n in load.get("job_errors") or [])
@@ -244,7 +252,7 @@ def latency_plot(kinds: Mapping[str, Mapping[str, Any]], width: int = 760) -> st
     """Per request kind, the share of its requests in each latency bucket (log scale), with p50/p95/p99."""
     if not kinds:
         return ""
-    left, right, row = 130, 190, 26
+    left, right, row = 130, 250, 26
     buckets = len(HISTOGRAM_BOUNDS) + 1
     cell = (width - left - right) / buckets
     height = row * len(kinds) + 28
@@ -303,7 +311,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:1100px;padd
 .scim-plot{display:block;max-width:100%;height:auto;font:11px system-ui,sans-serif;background:#fafafa;
   border:1px solid #ddd;margin:.4em 0}
 .scim-plot .grid{stroke:#e0e0e0}.scim-plot .goal{stroke:#c62828;stroke-dasharray:5 4;stroke-width:1.5}
-.scim-plot .goal-label{fill:#c62828}
+.scim-plot .goal-label{fill:#c62828;paint-order:stroke;stroke:#fafafa;stroke-width:4px}
 .scim-legend .key{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 .8em;vertical-align:-.1em}
 .scim-load-check{border-top:1px solid #e0e0e0;padding:.4em 0}
 .scim-kinds td,.scim-kinds th{text-align:right;padding:.15em .6em}
