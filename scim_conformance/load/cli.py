@@ -243,7 +243,8 @@ def finish(settings: LoadSettings, measurements: Measurements, probes: list[Any]
     stimulus = (f"Entra's initial cycle for {settings.users} users and {settings.groups} groups, then changes and "
                 f"removal, at concurrency {settings.concurrency}" + (f", up to {settings.rate:g} req/s"
                                                                     if settings.rate else ""))
-    records = judge(measurements, probes, rate=settings.rate, concurrency=settings.concurrency, stimulus=stimulus)
+    records = judge(measurements, probes, rate=settings.rate, concurrency=settings.concurrency, stimulus=stimulus,
+                    stopped_by=load.get("stopped_by"))
     meta = {"target": settings.base_url, "embedded_server": embedded, "seed": settings.seed,
             "prefix": settings.prefix, "read_only": False,
             "reference_defects": list(settings.defects) if embedded else [], "requests": requests,

@@ -46,9 +46,10 @@ def load_requirements(profile: Profile, registry: Registry) -> set[str]:
 
 
 def judge(measurements: Measurements, probes: list[ProbeResult], *, rate: float, concurrency: int,
-          stimulus: str) -> list[dict[str, Any]]:
+          stimulus: str, stopped_by: str | None = None) -> list[dict[str, Any]]:
     """One check record per load requirement, from the measurements and the probes."""
-    records = [_throughput(measurements, rate, concurrency, stimulus), *_throttling(measurements, stimulus)]
+    records = [_throughput(measurements, rate, concurrency, stimulus, stopped_by),
+               *_throttling(measurements, stimulus)]
     for probe in probes:
         record = CheckRecord(nodeid=f"load::{probe.kind}", name=probe.kind, stimulus=probe.stimulus,
                              requirements=[probe.requirement], outcome=probe.outcome, expected=probe.expected,
@@ -60,10 +61,11 @@ def judge(measurements: Measurements, probes: list[ProbeResult], *, rate: float,
     return records
 
 
-def _throughput(m: Measurements, rate: float, concurrency: int, stimulus: str) -> dict[str, Any]:
+def _throughput(m: Measurements, rate: float, concurrency: int, stimulus: str,
+                stopped_by: str | None) -> dict[str, Any]:
     served, errors, timeouts, cycle = m.served_rate(), m.server_errors(), m.timeouts(), m.count()
-    p50 = sorted(v for k, values in m.latencies.items() for v in values)
-    median = p50[len(p50) // 2] if p50 else 0.0
+    every = sorted(v for values in m.latencies.values() for v in values)
+    median = every[len(every) // 2] if every else 0.0
     record = CheckRecord(
         nodeid="load::throughput", name="throughput", stimulus=stimulus, requirements=[THROUGHPUT],
         expected=f"at least {GALLERY_RATE:.0f} answered requests/s other than 429, no 5xx and no timeout",
@@ -72,7 +74,8 @@ def _throughput(m: Measurements, rate: float, concurrency: int, stimulus: str) -
     record.message = record.actual
     if rate and rate < GALLERY_RATE:
         record.outcome, record.message = "blocked", f"blocked: the run offered only {rate:g} requests/s (--rate)"
-    elif cycle < MIN_CYCLE_REQUESTS and not (errors or timeouts):
+    elif cycle < MIN_CYCLE_REQUESTS and not (errors or timeouts) and stopped_by not in ("duration", "request cap"):
+        # A tiny cycle that ran to its end in a blink shows no sustained rate; one cut by --duration does.
         record.outcome = "blocked"
         record.message = f"blocked: {cycle} requests are too few to show a sustained rate (raise --users or --duration)"
     elif served < GALLERY_RATE or errors or timeouts:

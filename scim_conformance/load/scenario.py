@@ -171,6 +171,9 @@ class EntraCycle:
     # --- race probes -----------------------------------------------------------------------------------------
     def probes(self, senders: list[Sender]) -> list[ProbeResult]:
         """The three races, each on its own fresh resources, which it removes again."""
+        # Every racer opens its connection first, so that the racing requests leave together.
+        warm_up = [lambda s: s.send("race-setup", "GET", "/ServiceProviderConfig")] * RACE_WIDTH
+        concurrently(senders[:RACE_WIDTH], warm_up)
         return [self.duplicate_create(senders), self.concurrent_member_adds(senders),
                 self.concurrent_attribute_patches(senders)]
 
