@@ -178,7 +178,8 @@ def run_load(settings: LoadSettings) -> tuple[int, dict[str, Any] | None]:
         if settings.locust_workers:
             from scim_conformance.load.workers import run_with_workers
 
-            return run_with_workers(settings, embedded=server is not None)
+            with interrupt_on_sigterm():  # the workers are stopped, and what they journalled is swept
+                return run_with_workers(settings, embedded=server is not None)
         return _run_threads(settings, embedded=server is not None)
     finally:
         if server is not None:
