@@ -1,51 +1,26 @@
-"""`scim-conformance load`: the options, and one run from start to reports.
-
-A run: preflight, the race probes, Entra's cycle (users, groups, changes, removal) within the bounds, a
-sweep of anything the journal still lists, then the result document, JUnit and HTML. Ctrl-C and SIGTERM
-stop the workers and still sweep and write the reports (without a verdict).
-"""
+"""`scim-conformance load`: its options, and the choice between this machine's threads and Locust workers."""
 
 from __future__ import annotations
 
 import argparse
-import os
+import dataclasses
 import secrets
 import sys
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from scim_conformance.client import ScimClient
-from scim_conformance.identities import IdentityFactory
-from scim_conformance.journal import Journal
-from scim_conformance.load.generator import Progress, Sender, Traffic, interrupt_on_sigterm, run_phases
-from scim_conformance.load.measurements import Measurements
-from scim_conformance.load.result import build_results, judge, load_profile_view, write_reports
-from scim_conformance.load.scenario import RACE_WIDTH, EntraCycle
-from scim_conformance.preflight import EXIT_UNUSABLE, PreflightError, preflight
-from scim_conformance.profile import Profile, ProfileError, load_profile
-from scim_conformance.requirements import load_registry
+from scim_conformance import options
+from scim_conformance.load.generator import interrupt_on_sigterm
+from scim_conformance.load.run import EXIT_USAGE, LoadSettings, run_threads
+from scim_conformance.options import Connection, OptionError
+from scim_conformance.profile import ProfileError, load_profile
 
-EXIT_USAGE = 2
+__all__ = ["LoadSettings", "add_arguments", "run", "run_load", "settings_from"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    # The connection options carry the names `run` gives them.
+    options.add_to_argparse(parser, Connection)  # the same connection, token, TLS and OAuth options as run
     parser.add_argument("--profile", default="entra-id", help="profile name or YAML file (default entra-id)")
-    parser.add_argument("--scim-url", help="SCIM base URL (default: start the bundled reference server)")
-    parser.add_argument("--scim-token-env", default="SCIM_TOKEN", metavar="NAME",
-                        help="environment variable with the bearer token (default SCIM_TOKEN)")
-    parser.add_argument("--scim-token-file", metavar="PATH", help="file with the bearer token")
-    parser.add_argument("--ca-bundle", metavar="PATH", help="CA bundle for the server's TLS certificate")
-    parser.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (unsafe)")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per-request timeout (default 10)")
-    parser.add_argument("--oauth-token-url", metavar="URL",
-                        help="get the token with OAuth 2.0 client credentials from this token endpoint")
-    parser.add_argument("--oauth-client-id", metavar="ID", help="OAuth client id")
-    parser.add_argument("--oauth-client-secret-env", default="OAUTH_CLIENT_SECRET", metavar="NAME",
-                        help="environment variable with the OAuth client secret (default OAUTH_CLIENT_SECRET)")
-    parser.add_argument("--oauth-scope", metavar="SCOPE", help="OAuth scope to ask for (optional)")
     parser.add_argument("--report-dir", default="reports", help="where reports are written (default reports/)")
     parser.add_argument("--seed", type=int, help="seed for generated identities")
     parser.add_argument("--strict", action="store_true", help="SHOULD requirements fail the run too")
@@ -70,45 +45,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with the bundled server: answer 429 with Retry-After beyond RPS requests/s")
 
 
-@dataclass
-class LoadSettings:
-    profile: Profile
-    base_url: str | None
-    token: str | None
-    token_provider: Any = None
-    verify: bool | str = True
-    timeout: float = 10.0
-    users: int = 200
-    groups: int = 10
-    rate: float = 0.0
-    concurrency: int = 4
-    duration: float = 120.0
-    max_requests: int = 20000
-    gallery: bool = False
-    strict: bool = False
-    seed: int = 0
-    report_dir: Path = Path("reports")
-    defects: tuple[str, ...] = ()
-    server_rate_limit: float | None = None
-    locust_workers: int = 0
-    progress: TextIO | None = None
-    extra_meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def prefix(self) -> str:
-        return f"scimc{self.seed:x}"[:13]
-
-    def client(self, base_url: str) -> ScimClient:
-        """A client as `run` builds it, without a transcript and leaving 429s to the generator."""
-        return ScimClient(base_url, self.token, headers=self.profile.dialect.headers, timeout=self.timeout,
-                          verify=self.verify, token_provider=self.token_provider, record=False, retry_429=False)
-
-    def as_meta(self) -> dict[str, Any]:
-        return {"users": self.users, "groups": self.groups, "rate": self.rate, "concurrency": self.concurrency,
-                "duration_s": self.duration, "max_requests": self.max_requests, "gallery": self.gallery,
-                "locust_workers": self.locust_workers, "server_rate_limit": self.server_rate_limit}
-
-
 def run(args: argparse.Namespace) -> int:
     """The CLI entry: check the options, then one load run; the exit code as for `run`."""
     try:
@@ -121,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def settings_from(args: argparse.Namespace) -> LoadSettings:
-    from scim_conformance.cleanup import _token
-
     try:
         profile = load_profile(args.profile)
     except ProfileError as exc:
@@ -134,24 +68,15 @@ def settings_from(args: argparse.Namespace) -> LoadSettings:
         raise ValueError("--groups, --rate and --locust-workers must not be negative, --duration must be positive")
     if args.scim_url and (args.defect or args.server_rate_limit):
         raise ValueError("--defect and --server-rate-limit apply to the bundled reference server only")
+    connection = dataclasses.replace(options.from_namespace(Connection, args), from_cli=True)
     try:
-        token = _token(args)
-    except OSError as exc:
-        raise ValueError(f"--scim-token-file {args.scim_token_file}: {exc.strerror}") from None
-    verify: bool | str = False if args.insecure else (args.ca_bundle or True)
-    provider = None
-    if args.oauth_token_url:
-        from scim_conformance.oauth import ClientCredentials
-
-        secret = os.environ.get(args.oauth_client_secret_env)
-        if not args.oauth_client_id or not secret:
-            raise ValueError(f"--oauth-token-url needs --oauth-client-id and the secret in "
-                             f"${args.oauth_client_secret_env}")
-        provider = ClientCredentials(args.oauth_token_url, args.oauth_client_id, secret, args.oauth_scope,
-                                     timeout=args.timeout, verify=verify)
-    if args.scim_url and not token and provider is None:
-        raise ValueError(f"no bearer token for {args.scim_url}: set ${args.scim_token_env} "
-                         "(or use --scim-token-file, or --oauth-token-url)")
+        token = connection.token()
+        provider = connection.token_provider()
+    except OptionError as exc:
+        raise ValueError(str(exc)) from None
+    if args.scim_url and not connection.has_credentials():
+        raise ValueError(connection.missing_token(args.scim_url))
+    verify = connection.verify
     return LoadSettings(
         profile=profile, base_url=args.scim_url, token=token, token_provider=provider, verify=verify,
         timeout=args.timeout, users=args.users, groups=args.groups, rate=args.rate, concurrency=args.concurrency,
@@ -180,90 +105,9 @@ def run_load(settings: LoadSettings) -> tuple[int, dict[str, Any] | None]:
 
             with interrupt_on_sigterm():  # the workers are stopped, and what they journalled is swept
                 return run_with_workers(settings, embedded=server is not None)
-        return _run_threads(settings, embedded=server is not None)
+        return run_threads(settings, embedded=server is not None)
     finally:
         if server is not None:
             server.stop()
 
 
-def stem_for(profile: Profile) -> str:
-    return f"{profile.name}-load-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def _run_threads(settings: LoadSettings, *, embedded: bool) -> tuple[int, dict[str, Any] | None]:
-    assert settings.base_url is not None
-    base_url = settings.base_url
-    probe_client = settings.client(base_url)
-    try:
-        preflight(probe_client)
-    except PreflightError as exc:
-        print(f"scim-conformance load: preflight: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE, None
-    stem = stem_for(settings.profile)
-    journal = Journal(settings.report_dir / f"{stem}.journal.jsonl", base_url, settings.prefix)
-    identities = IdentityFactory(settings.profile, settings.prefix, settings.seed)
-    cycle = EntraCycle(settings.profile, identities, journal, users=settings.users, groups=settings.groups)
-    measurements = Measurements()
-    traffic = Traffic(measurements, rate=settings.rate, duration=settings.duration,
-                      max_requests=settings.max_requests)
-    # The probes fire their requests together on purpose: neither paced nor counted against the cycle's bounds.
-    unpaced = Traffic(measurements, rate=0, duration=max(settings.duration, 600), max_requests=10**9)
-    unpaced.stop = traffic.stop
-    clients = [settings.client(base_url) for _ in range(max(settings.concurrency, RACE_WIDTH))]
-    progress = Progress(traffic, cycle.planned_requests(), settings.duration, settings.progress)
-    interrupted = False
-    phases: list[str] = []
-    probes = []
-    with interrupt_on_sigterm():
-        try:
-            probes = cycle.probes([Sender(c, unpaced) for c in clients])
-            phases = run_phases(cycle.phases(), [Sender(c, traffic) for c in clients[:settings.concurrency]],
-                                traffic, progress)
-        except KeyboardInterrupt:
-            interrupted = True
-            traffic.interrupt()
-        finally:
-            progress.close()
-            from scim_conformance.cleanup import sweep
-
-            cleanup_failures = sweep(probe_client, journal)
-    for client in clients:
-        client.close()
-    load = {"settings": settings.as_meta(), "phases": phases, "stopped_by": traffic.stopped_by,
-            "job_errors": traffic.job_errors[:20], "summary": measurements.summary()}
-    return finish(settings, measurements, probes, load, stem=stem, embedded=embedded, journal=journal,
-                  cleanup_failures=cleanup_failures, interrupted=interrupted, requests=measurements.requests)
-
-
-def finish(settings: LoadSettings, measurements: Measurements, probes: list[Any], load: dict[str, Any], *,
-           stem: str, embedded: bool, journal: Journal, cleanup_failures: list[str], interrupted: bool,
-           requests: int) -> tuple[int, dict[str, Any]]:
-    """Judge, write the reports, say the verdict in one line; (exit code, document)."""
-    registry = load_registry()
-    profile = load_profile_view(settings.profile, registry, gallery=settings.gallery)
-    stimulus = (f"Entra's initial cycle for {settings.users} users and {settings.groups} groups, then changes and "
-                f"removal, at concurrency {settings.concurrency}" + (f", up to {settings.rate:g} req/s"
-                                                                    if settings.rate else ""))
-    records = judge(measurements, probes, rate=settings.rate, concurrency=settings.concurrency, stimulus=stimulus,
-                    stopped_by=load.get("stopped_by"))
-    meta = {"target": settings.base_url, "embedded_server": embedded, "seed": settings.seed,
-            "prefix": settings.prefix, "read_only": False,
-            "reference_defects": list(settings.defects) if embedded else [], "requests": requests,
-            "transport_findings": [], "cleanup_failures": cleanup_failures, **settings.extra_meta}
-    if journal.path is not None:
-        meta["journal"] = str(journal.path)
-    if interrupted:
-        meta["interrupted"] = True
-    results, document = build_results(registry, profile, records, meta, load, strict=settings.strict,
-                                      started=measurements.started)
-    paths = write_reports(document, settings.report_dir, stem)
-    verdict = document["verdict"]
-    summary = load["summary"]
-    print(f"load: {summary['served_per_second']} req/s answered, {summary['server_errors']} x 5xx, "
-          f"{summary['timeouts']} timeouts; report {paths['html']}", file=settings.progress or sys.stderr)
-    for rid in verdict["failing"]:
-        print(f"FAIL  {rid} ({results.severity(rid)}) {registry[rid].text}", file=settings.progress or sys.stderr)
-    print(verdict["summary"], file=settings.progress or sys.stderr)
-    if interrupted:
-        return EXIT_USAGE, document
-    return results.exit_code(), document

@@ -31,9 +31,9 @@ from locust.runners import MasterRunner, WorkerRunner
 from scim_conformance.cleanup import sweep
 from scim_conformance.identities import IdentityFactory
 from scim_conformance.journal import Journal
-from scim_conformance.load.cli import LoadSettings, finish, stem_for
 from scim_conformance.load.generator import Phase, PhaseQueue, Sender, Traffic
 from scim_conformance.load.measurements import Measurements
+from scim_conformance.load.run import LoadSettings, finish, stem_for
 from scim_conformance.load.scenario import RACE_WIDTH, EntraCycle, ProbeResult
 from scim_conformance.profile import load_profile
 

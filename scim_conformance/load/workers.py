@@ -17,7 +17,7 @@ from typing import Any
 
 from scim_conformance.cleanup import sweep
 from scim_conformance.journal import Journal
-from scim_conformance.load.cli import EXIT_USAGE, LoadSettings, stem_for
+from scim_conformance.load.run import EXIT_USAGE, LoadSettings, stem_for
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 TOKEN_ENV = "SCIM_TOKEN"
