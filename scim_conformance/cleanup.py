@@ -189,6 +189,7 @@ def sweep(client: ScimClient, journal: Journal) -> list[str]:
     failures: list[str] = []
     _url, prefix, left = leftovers(journal.path)
     if prefix:
+        # A create cut off in flight (SIGTERM while waiting for the answer) is journalled without its id.
         try:
             left += in_flight_creates(client, prefix, unconfirmed_creates(journal.path), left)
         except TransportError as exc:
