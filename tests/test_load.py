@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from scim_conformance.load.cli import LoadSettings, run_load
+from scim_conformance.load.scenario import RACE_WIDTH
 from scim_conformance.profile import load_profile
 from scim_conformance.server import ReferenceServer
 from tests.suite_runner import FAILING
@@ -192,6 +193,8 @@ window.addEventListener("load", function () {
   found.latencyBars = document.querySelectorAll("#scim-latency rect").length;
   found.matrixRows = document.querySelectorAll(".scim-matrix tr[id^='req-']").length;
   found.checks = document.querySelectorAll(".scim-load-check").length;
+  var probe = document.getElementById("load::race-create");
+  found.drawn = probe ? probe.querySelectorAll(".scim-lazy.scim-drawn .scim-x").length : -1;
   var link = document.querySelector("a.scim-check-link");
   found.link = link ? link.getAttribute("data-check") : null;
   document.documentElement.setAttribute("data-probe", JSON.stringify(found));
@@ -219,6 +222,9 @@ def test_report_plots_render_in_chromium(throttled: dict[str, Any], tmp_path: Pa
     assert found["bars"] >= len(throttled["load"]["summary"]["timeline"]) // 2
     assert found["latencyBars"] >= len(throttled["load"]["summary"]["kinds"])
     assert found["matrixRows"] == 6 and found["checks"] == 6 and found["link"].startswith("load::")
+    # A race probe's requests (eight creates, the lookup) are drawn from the page's transcript store.
+    race = next(c for c in throttled["checks"] if c["nodeid"] == "load::race-create")
+    assert found["drawn"] == len(race["transcript"]) >= RACE_WIDTH
 
 
 def test_locust_master_and_two_workers_on_loopback(tmp_path: Path, server: ReferenceServer):

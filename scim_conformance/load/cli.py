@@ -30,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate", type=float, default=0.0, metavar="R",
                         help="at most R requests/s (default 0: as fast as --concurrency allows, as Entra sends to "
                              "a non-gallery app)")
-    parser.add_argument("--concurrency", type=int, default=4, metavar="C", help="requests in flight (default 4)")
+    parser.add_argument("--concurrency", type=int, default=4, metavar="C",
+                        help="requests in flight (default 4; with --locust-workers, per worker)")
     parser.add_argument("--duration", type=float, default=120.0, metavar="S",
                         help="stop sending the cycle after S seconds (default 120); removal still runs")
     parser.add_argument("--max-requests", type=int, default=20000, metavar="N",

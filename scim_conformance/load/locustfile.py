@@ -50,6 +50,8 @@ def _options(parser: Any) -> None:
     group.add_argument("--scim-groups", type=int, default=10, help="groups in the initial cycle")
     group.add_argument("--scim-duration", type=float, default=120.0, help="seconds before the cycle stops")
     group.add_argument("--scim-max-requests", type=int, default=20000, help="requests before the cycle stops")
+    group.add_argument("--scim-rate", type=float, default=0.0, help="at most this many requests/s, all workers "
+                       "together (default 0: unpaced)")
     group.add_argument("--scim-seed", type=int, default=0, help="seed for generated identities")
     group.add_argument("--scim-timeout", type=float, default=10.0, help="per-request timeout")
     group.add_argument("--scim-report-dir", default="reports", help="where the master writes the reports")
@@ -64,7 +66,7 @@ def _settings(options: Any, *, concurrency: int) -> LoadSettings:
     return LoadSettings(
         profile=load_profile(options.scim_profile), base_url=options.scim_url, token=os.environ.get(TOKEN_ENV),
         verify=options.scim_ca_bundle or True, timeout=options.scim_timeout, users=options.scim_users,
-        groups=options.scim_groups, concurrency=concurrency, duration=options.scim_duration,
+        groups=options.scim_groups, concurrency=concurrency, duration=options.scim_duration, rate=options.scim_rate,
         max_requests=options.scim_max_requests, gallery=options.scim_gallery, seed=options.scim_seed,
         report_dir=Path(options.scim_report_dir))
 
@@ -92,7 +94,7 @@ class WorkerShare:
         self.cycle = EntraCycle(self.settings.profile, identities, self.journal, users=self.settings.users,
                                 groups=self.settings.groups, share=(self.index, count))
         self.measurements = Measurements()
-        self.traffic = Traffic(self.measurements, rate=0, duration=self.settings.duration,
+        self.traffic = Traffic(self.measurements, rate=options.scim_rate / count, duration=self.settings.duration,
                                max_requests=max(1, self.settings.max_requests // count))
         self.traffic.observer = self._observe
         self.probes: list[ProbeResult] = []

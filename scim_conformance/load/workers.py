@@ -36,7 +36,8 @@ def run_with_workers(settings: LoadSettings, *, embedded: bool) -> tuple[int, di
     scim = ["--scim-url", settings.base_url or "", "--scim-profile", str(settings.profile.file),
             "--scim-users", str(settings.users), "--scim-groups", str(settings.groups),
             "--scim-duration", str(settings.duration), "--scim-max-requests", str(settings.max_requests),
-            "--scim-seed", str(settings.seed), "--scim-timeout", str(settings.timeout),
+            "--scim-seed", str(settings.seed), "--scim-rate", str(settings.rate),
+            "--scim-timeout", str(settings.timeout),
             "--scim-report-dir", str(settings.report_dir), "--scim-stem", stem]
     if settings.gallery:
         scim.append("--scim-gallery")
