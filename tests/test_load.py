@@ -247,3 +247,42 @@ def test_locust_master_and_two_workers_on_loopback(tmp_path: Path, server: Refer
     (merged,) = [p for p in tmp_path.glob("*.journal.jsonl") if ".w" not in p.name]
     assert sum('"created"' in line for line in merged.read_text(encoding="utf-8").splitlines()) >= 20
     assert _left(server) == 0
+
+
+# --- the parts, on their own ----------------------------------------------------------------------------------
+def test_throttle_refuses_beyond_its_rate_and_says_how_long():
+    from scim_conformance.server.defects import Defects
+    from scim_conformance.server.throttle import Throttle
+
+    now = [0.0]
+    throttle = Throttle(2, Defects(), clock=lambda: now[0])
+    assert [throttle.admit(), throttle.admit(), throttle.admit()] == [None, None, 1]
+    now[0] = 1.0  # waited as told: a full second's burst again
+    assert [throttle.admit(), throttle.admit(), throttle.admit()] == [None, None, 1]
+    understating = Throttle(2, Defects(["retry-after-too-short"]), clock=lambda: now[0])
+    assert [understating.admit(), understating.admit(), understating.admit()] == [None, None, 1]
+    now[0] = 2.0  # waited as told, yet still shut
+    assert understating.admit() == 1
+    now[0] = 4.5
+    assert understating.admit() is None
+
+
+def test_measurements_merge_and_summarise():
+    from scim_conformance.load.measurements import Measurements, percentile
+
+    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.0 and percentile([1.0, 2.0, 3.0, 4.0], 0.99) == 4.0
+    first, second = Measurements(started=100.0), Measurements(started=101.0)
+    first.record("create-user", 201, 10.0, 100.2)
+    second.record("create-user", 500, 30.0, 101.5)
+    second.record("lookup-user", None, 10000.0, 101.6, error="timeout")
+    second.throttled(retry_after=True)
+    second.waited(sufficed=False)
+    first.merge(second.as_data())
+    summary = first.summary()
+    assert summary["kinds"]["create-user"]["statuses"] == {"201": 1, "500": 1}
+    assert summary["server_errors"] == 1 and summary["timeouts"] == 1
+    assert summary["throttling"] == {"with_retry_after": 1, "without_retry_after": 0, "waits_sufficed": 0,
+                                     "waits_refused": 1}
+    assert summary["timeline"][0] == {"2xx": 1} and summary["timeline"][1] == {"5xx": 1}
+    histogram = summary["kinds"]["lookup-user"]["histogram"]
+    assert histogram[-2] == 1 and histogram[-1] == 0  # 10 s is in the last bounded bucket
