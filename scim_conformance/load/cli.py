@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import secrets
 import sys
 from pathlib import Path
@@ -67,6 +68,8 @@ def settings_from(args: argparse.Namespace) -> LoadSettings:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
     if args.groups < 0 or args.rate < 0 or args.duration <= 0 or args.locust_workers < 0:
         raise ValueError("--groups, --rate and --locust-workers must not be negative, --duration must be positive")
+    if args.locust_workers and importlib.util.find_spec("locust") is None:
+        raise ValueError("--locust-workers needs Locust: pip install 'scim-conformance[load]'")
     if args.scim_url and (args.defect or args.server_rate_limit):
         raise ValueError("--defect and --server-rate-limit apply to the bundled reference server only")
     connection = dataclasses.replace(options.from_namespace(Connection, args), from_cli=True)

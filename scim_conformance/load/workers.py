@@ -73,6 +73,8 @@ def run_with_workers(settings: LoadSettings, *, embedded: bool) -> tuple[int, di
         client.close()
     result = settings.report_dir / f"{stem}.json"
     if interrupted or not result.exists():
+        why = "interrupted" if interrupted else f"the Locust master ended without a result (exit {master.returncode})"
+        print(f"scim-conformance load: {why}; what the workers journalled was swept", file=sys.stderr)
         return EXIT_USAGE, None
     document = json.loads(result.read_text(encoding="utf-8"))
     return master.returncode, document
