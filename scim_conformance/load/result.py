@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from scim_conformance.load.measurements import HISTOGRAM_BOUNDS, Measurements
+from scim_conformance.load.measurements import HISTOGRAM_BOUNDS, PROBE_PREFIX, Measurements
 from scim_conformance.load.scenario import ProbeResult
 from scim_conformance.profile import Profile
 from scim_conformance.report import html
@@ -64,7 +64,7 @@ def judge(measurements: Measurements, probes: list[ProbeResult], *, rate: float,
 def _throughput(m: Measurements, rate: float, concurrency: int, stimulus: str,
                 stopped_by: str | None) -> dict[str, Any]:
     served, errors, timeouts, cycle = m.served_rate(), m.server_errors(), m.timeouts(), m.count()
-    every = sorted(v for values in m.latencies.values() for v in values)
+    every = sorted(v for kind, values in m.latencies.items() if not kind.startswith(PROBE_PREFIX) for v in values)
     median = every[len(every) // 2] if every else 0.0
     record = CheckRecord(
         nodeid="load::throughput", name="throughput", stimulus=stimulus, requirements=[THROUGHPUT],

@@ -149,9 +149,14 @@ def finish(settings: LoadSettings, measurements: Measurements, probes: list[Any]
     summary = load["summary"]
     print(f"load: {summary['served_per_second']} req/s answered, {summary['server_errors']} x 5xx, "
           f"{summary['timeouts']} timeouts; report {paths['html']}", file=settings.progress or sys.stderr)
-    for rid in verdict["failing"]:
-        print(f"FAIL  {rid} ({results.severity(rid)}) {registry[rid].text}", file=settings.progress or sys.stderr)
-    print(verdict["summary"], file=settings.progress or sys.stderr)
+    out = settings.progress or sys.stderr
+    for requirement in document["requirements"]:
+        word = {"fail": "FAIL", "deviation": "MISS"}.get(requirement["outcome"])
+        if word:
+            found = next((c["actual"] for c in document["checks"] if requirement["id"] in c["failed_requirements"]), "")
+            print(f"{word}  {requirement['id']} ({requirement['severity']}) {requirement['text']}\n      {found}",
+                  file=out)
+    print(verdict["summary"], file=out)
     if interrupted:
         return EXIT_USAGE, document
     return int(results.exit_code()), document
