@@ -60,8 +60,14 @@ class Traffic:
             return True
 
     def bounded(self) -> bool:
-        """Has a bound (or an interrupt) ended the sending of the cycle?"""
-        return self.stop.is_set() or time.monotonic() >= self.deadline or self.sent >= self.max_requests
+        """Has a bound (or an interrupt) ended the sending of the cycle? The first one met is noted."""
+        if self.stop.is_set():
+            return True
+        reason = "duration" if time.monotonic() >= self.deadline else \
+            "request cap" if self.sent >= self.max_requests else None
+        if reason and self.stopped_by is None:
+            self.stopped_by = reason
+        return reason is not None
 
     def wait_turn(self) -> None:
         """Wait out a run-wide pause and the pacing slot; an interrupt ends the wait."""
