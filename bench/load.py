@@ -23,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scim_conformance.load.cli import LoadSettings, run_load
+from scim_conformance.load.cli import run_load
+from scim_conformance.load.run import LoadSettings
 from scim_conformance.profile import load_profile
 
 TOKEN = "bench-load-token"

@@ -23,7 +23,8 @@ import jsonschema
 import pytest
 import yaml
 
-from scim_conformance.load.cli import LoadSettings, run_load
+from scim_conformance.load.cli import run_load
+from scim_conformance.load.run import LoadSettings
 from scim_conformance.load.scenario import RACE_WIDTH
 from scim_conformance.profile import load_profile
 from scim_conformance.server import ReferenceServer

@@ -8,15 +8,17 @@ import importlib.util
 import secrets
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scim_conformance import options
-from scim_conformance.load.generator import interrupt_on_sigterm
-from scim_conformance.load.run import EXIT_USAGE, LoadSettings, run_threads
 from scim_conformance.options import Connection, OptionError
-from scim_conformance.profile import ProfileError, load_profile
+from scim_conformance.outcomes import ExitCode
 
-__all__ = ["LoadSettings", "add_arguments", "run", "run_load", "settings_from"]
+if TYPE_CHECKING:
+    from scim_conformance.load.run import LoadSettings
+
+# Building `scim-conformance`'s parser imports this module: the load machinery (faker among it) is imported only
+# when a load runs, so that a conformance run's pytest still finds faker unimported (no rewrite warning).
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,12 +55,15 @@ def run(args: argparse.Namespace) -> int:
         settings = settings_from(args)
     except ValueError as exc:
         print(f"scim-conformance load: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return int(ExitCode.USAGE)
     code, _document = run_load(settings)
     return code
 
 
 def settings_from(args: argparse.Namespace) -> LoadSettings:
+    from scim_conformance.load.run import LoadSettings
+    from scim_conformance.profile import ProfileError, load_profile
+
     try:
         profile = load_profile(args.profile)
     except ProfileError as exc:
@@ -91,6 +96,9 @@ def settings_from(args: argparse.Namespace) -> LoadSettings:
 
 def run_load(settings: LoadSettings) -> tuple[int, dict[str, Any] | None]:
     """One load run; (exit code, result document)."""
+    from scim_conformance.load.generator import interrupt_on_sigterm
+    from scim_conformance.load.run import EXIT_USAGE, run_threads
+
     server = None
     if settings.base_url is None:
         from scim_conformance.server import ReferenceServer
