@@ -58,6 +58,7 @@ def _options(parser: Any) -> None:
     group.add_argument("--scim-stem", default="", help="file name stem of the reports (default: profile and time)")
     group.add_argument("--scim-gallery", action="store_true", help="judge 25 requests/s as a MUST")
     group.add_argument("--scim-ca-bundle", default="", help="CA bundle for the server's TLS certificate")
+    group.add_argument("--scim-insecure", action="store_true", help="do not verify TLS certificates (unsafe)")
     # Set by `scim-conformance load --locust-workers` when it started the bundled server (for the report's facts).
     group.add_argument("--scim-embedded", default=None, help=argparse.SUPPRESS)
 
@@ -65,7 +66,8 @@ def _options(parser: Any) -> None:
 def _settings(options: Any, *, concurrency: int) -> LoadSettings:
     return LoadSettings(
         profile=load_profile(options.scim_profile), base_url=options.scim_url, token=os.environ.get(TOKEN_ENV),
-        verify=options.scim_ca_bundle or True, timeout=options.scim_timeout, users=options.scim_users,
+        verify=False if options.scim_insecure else (options.scim_ca_bundle or True), timeout=options.scim_timeout,
+        users=options.scim_users,
         groups=options.scim_groups, concurrency=concurrency, duration=options.scim_duration, rate=options.scim_rate,
         max_requests=options.scim_max_requests, gallery=options.scim_gallery, seed=options.scim_seed,
         report_dir=Path(options.scim_report_dir))

@@ -43,6 +43,8 @@ def run_with_workers(settings: LoadSettings, *, embedded: bool) -> tuple[int, di
         scim.append("--scim-gallery")
     if isinstance(settings.verify, str):
         scim += ["--scim-ca-bundle", settings.verify]
+    elif settings.verify is False:
+        scim.append("--scim-insecure")
     if embedded:
         scim += ["--scim-embedded", ",".join(settings.defects)]
     env = {**os.environ, TOKEN_ENV: settings.token or ""}
