@@ -18,6 +18,9 @@ relies on from the plugin and the run core (scim_conformance.plugin, scim_confor
   - a signal handler it installs (SIGTERM -> interrupt) may stay after the run: this runner puts the caller's
     back, and the plugin restoring the previous handler at unconfigure would make that unnecessary;
   - cached loaders (load_registry, the schema validators) hand out data no run mutates.
+The check modules stay imported between runs (pytest finds them in sys.modules, already rewritten), so every
+in-process run of one process uses the same checks directory; a run of another copy of the checks (a wheel,
+hand-written checks) needs isolated=True.
 """
 
 from __future__ import annotations
