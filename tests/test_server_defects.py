@@ -415,6 +415,62 @@ def employee_number_filter(c: Client) -> Any:
     return c.count("/Users", f'{ENTERPRISE}:employeeNumber eq "E-31337"')
 
 
+def count_ignored(c: Client) -> int:
+    for _ in range(3):
+        c.user()
+    return len(c.get("/Users", count=2).json()["Resources"])
+
+
+def page_cap(c: Client) -> bool:
+    for _ in range(51):
+        c.user()
+    return len(c.get("/Users", count=100, attributes="id").json()["Resources"]) > 50
+
+
+def json_media_type(c: Client) -> int:
+    return c.post("/Users", {"userName": c.name()}, **{"Content-Type": "application/json"}).status_code
+
+
+def _put_given_name(c: Client, body_of: Callable[[dict], dict]) -> tuple[int, Any]:
+    user = c.user(name={"givenName": "Ann", "familyName": "Lee"}, title="Engineer")
+    body = body_of(c.get(f"/Users/{user['id']}").json())
+    answer = c.http.put(f"{c.base}/Users/{user['id']}", json=body)
+    stored = c.get(f"/Users/{user['id']}").json()
+    return answer.status_code, (stored["name"]["givenName"], stored.get("title"))
+
+
+def put_given_name(c: Client) -> tuple[int, Any]:
+    def changed(read: dict) -> dict:
+        read["name"]["givenName"] = "Anna"
+        return read
+    return _put_given_name(c, changed)
+
+
+def put_echoing_id(c: Client) -> int:
+    return _put_given_name(c, lambda read: {**read, "groups": []})[0]
+
+
+def put_without_title(c: Client) -> Any:
+    return _put_given_name(c, lambda read: {k: v for k, v in read.items() if k != "title"})[1][1]
+
+
+def rename_restating_id(c: Client) -> int:
+    group = c.group()
+    return c.patch(f"/Groups/{group['id']}", {"op": "replace", "value": {"id": group["id"],
+                                                                          "displayName": c.name("g")}}).status_code
+
+
+def members_replaced(c: Client) -> int:
+    first, second = c.user(), c.user()
+    group = c.group((first["id"],))
+    c.patch(f"/Groups/{group['id']}", {"op": "replace", "path": "members", "value": [{"value": second["id"]}]})
+    return len(c.get(f"/Groups/{group['id']}").json()["members"])
+
+
+def empty_members(c: Client) -> int:
+    return c.post("/Groups", {"displayName": c.name("g"), "members": []}).status_code
+
+
 # defect → (probe, what a compliant server shows, what the defective server shows)
 PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "no-auth": (status_no_token, 401, 200),
@@ -485,6 +541,15 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "patch-replace-nonwork-ignored": (mobile_replaced, ["+1 555-0199"], ["+1 555-0101"]),
     "null-clear-filtered-ignored": (mobile_cleared, [None], ["+1 555-0101"]),
     "filter-extension-unsupported": (employee_number_filter, 1, 400),
+    "paging-ignores-count": (count_ignored, 2, 3),
+    "page-size-cap": (page_cap, True, False),
+    "reject-json-media-type": (json_media_type, 201, 415),
+    "put-not-applied": (put_given_name, (200, ("Anna", "Engineer")), (200, ("Ann", "Engineer"))),
+    "put-readonly-rejected": (put_echoing_id, 200, 400),
+    "put-keeps-omitted": (put_without_title, None, "Engineer"),
+    "pathless-id-rejected": (rename_restating_id, 200, 400),
+    "member-replace-appends": (members_replaced, 1, 2),
+    "reject-empty-members": (empty_members, 201, 400),
 }
 
 
