@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -136,13 +136,15 @@ class Dialect:
             return self.operation("replace", value={"active": self.boolean(value)})
         return self.operation("replace", "active", self.boolean(value))
 
-    def member(self, user: Mapping[str, Any]) -> dict[str, Any]:
-        """One element of members, as the IdP adds it (`user` is the created User)."""
+    def member(self, user: str | Mapping[str, Any]) -> dict[str, Any]:
+        """One element of members, as the IdP adds it (`user`: the created User, or only its id)."""
+        user_id = user if isinstance(user, str) else user["id"]
         if self.member_display:
-            return {"value": user["id"], "display": user.get("userName")}
-        return {"$ref": None, "value": user["id"]}
+            display = None if isinstance(user, str) else user.get("userName")
+            return {"value": user_id, "display": display} if display else {"value": user_id}
+        return {"$ref": None, "value": user_id}
 
-    def add_members(self, members: list[Mapping[str, Any]]) -> dict[str, Any]:
+    def add_members(self, members: Sequence[str | Mapping[str, Any]]) -> dict[str, Any]:
         return self.operation("add", "members", [self.member(m) for m in members])
 
     def remove_members(self, member_ids: list[str]) -> list[dict[str, Any]]:
