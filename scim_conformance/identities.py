@@ -15,7 +15,6 @@ from faker import Faker
 from scim_conformance.attributes import CORE_GROUP, CORE_USER, ENTERPRISE_USER, MS_GROUP, place
 from scim_conformance.profile import AttributeMapping, Profile
 
-DOMAIN = "example.test"
 # The primary flags Entra sets on its own when it groups mapped values into typed elements.
 _PRIMARY = {("emails", "work"): True, ("phoneNumbers", "work"): True, ("addresses", "work"): False}
 _JOIN = re.compile(r'^Join\("(?P<sep>[^"]*)",\s*(?P<args>.+)\)$')
@@ -26,9 +25,11 @@ def _ascii(text: str) -> str:
 
 
 class IdentityFactory:
-    def __init__(self, profile: Profile, prefix: str, seed: int) -> None:
+    def __init__(self, profile: Profile, prefix: str, seed: int, email_domain: str | None = None) -> None:
+        """`email_domain` overrides the profile's `identities.email_domain` (the --email-domain option)."""
         self.profile = profile
         self.prefix = prefix
+        self.email_domain = email_domain or profile.email_domain
         self.faker = Faker("en_US")
         self.faker.seed_instance(seed)
         self._count = 0
@@ -44,9 +45,10 @@ class IdentityFactory:
         # Mixed case, as real UPNs are: a server must keep userName exactly as sent.
         local = f"{self.prefix}-{n}.{_ascii(given)}.{_ascii(surname)}"
         return {
-            "userPrincipalName": f"{local}@{DOMAIN}",
-            # mail differs from the UPN, so a report shows which of the two a mapping took.
-            "mail": f"{local.replace('.', '_', 1).lower()}@mail.{DOMAIN}",
+            "userPrincipalName": f"{local}@{self.email_domain}",
+            # mail differs from the UPN, so a report shows which of the two a mapping took; same domain, since a
+            # tenant may accept only its own verified one.
+            "mail": f"{local.replace('.', '_', 1).lower()}@{self.email_domain}",
             "mailNickname": f"{self.prefix}-{n}-{self.faker.hexify('^^^^^^^^')}",
             "objectId": self.faker.uuid4(),
             "givenName": given,

@@ -137,6 +137,8 @@ def _token(config: pytest.Config) -> str | None:
 def _profile_features(profile: Profile) -> set[str]:
     """What a profile makes the IdP do, in the words requirements use for `needs`."""
     features = {"groups"} if profile.groups else set()
+    if any(m.path.attribute == "roles" for m in profile.user_mappings):
+        features.add("roles")
     matching = {m.lower() for m in profile.user_matching}
     if any(m.startswith("emails") for m in matching):
         features.add("email-matching")
@@ -480,7 +482,8 @@ def _observe(record: CheckRecord, run: Run, report: pytest.TestReport) -> None:
     problems: dict[str, list[str]] = {}
     observed: set[str] = set()
     for exchange in run.client.transcript:
-        if exchange.status is None:
+        if exchange.status is None or exchange.credentials_withheld:
+            # A refusal the check provoked is judged by that check (its body by RFC-AUTH-ERROR-BODY), not here.
             continue
         kind = schemas.expected_kind(exchange.method, exchange.path, exchange.status)
         for part in (kind or "").split(" of "):

@@ -23,6 +23,7 @@ from scim_conformance.attributes import PATCH_OP, AttributePath, AttributePathEr
 from scim_conformance.paths import profiles_dir
 
 _UNSET: Any = object()
+DEFAULT_EMAIL_DOMAIN = "example.com"
 
 
 class ProfileError(Exception):
@@ -141,6 +142,8 @@ class Profile:
     capabilities: frozenset[str]
     exclude: frozenset[str]
     severity: Mapping[str, str]
+    # RFC 2606 reserves example.com for exactly this; special-use names such as .test fail common email validators.
+    email_domain: str = DEFAULT_EMAIL_DOMAIN
 
     def user_mapping(self, target: str) -> AttributeMapping | None:
         wanted = target.lower()
@@ -163,6 +166,7 @@ class Profile:
             },
             "roles": list(self.roles),
             "password_sync": self.password_sync,
+            "identities": {"email_domain": self.email_domain},
             "requirements": {
                 "capabilities": sorted(self.capabilities),
                 "exclude": sorted(self.exclude),
@@ -235,7 +239,7 @@ def _short(error: jsonschema.ValidationError) -> str:
 def _merge(parent: dict[str, Any], child: dict[str, Any], path: Path) -> dict[str, Any]:
     merged = copy.deepcopy(parent)
     for key, value in child.items():
-        if key in ("dialect", "resources", "matching") and isinstance(value, dict):
+        if key in ("dialect", "resources", "matching", "identities") and isinstance(value, dict):
             merged.setdefault(key, {}).update(value)
         elif key == "mappings":
             for kind, changes in value.items():
@@ -344,6 +348,7 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
         capabilities=frozenset(requirements.get("capabilities", [])),
         exclude=frozenset(requirements.get("exclude", [])),
         severity=dict(requirements.get("severity", {})),
+        email_domain=data.get("identities", {}).get("email_domain", DEFAULT_EMAIL_DOMAIN),
     )
 
 

@@ -83,6 +83,13 @@ DEFECTS: dict[str, str] = {
     "member-filter-remove-ignored": "ignores 'remove' on members[value eq \"x\"]",
     "member-add-first-only": "adds only the first member of a multi-member add",
     "member-add-duplicate-500": "answers 500 when an added member is already in the group",
+    # Issue 11 (accuracy): setups confirmed, graded outcomes
+    "duplicate-no-scimtype": "answers a duplicate userName or displayName with 409 but no scimType",
+    "delete-missing-500": "answers 500 instead of 404 to DELETE of an unknown or already deleted id",
+    "auth-error-plain-text": "refuses a missing or wrong bearer token with a text/plain body, not a SCIM Error",
+    "manager-replace-ignored": "answers a replace of the manager with another user's id but keeps the old manager",
+    "reactivation-ignored": "answers a PATCH of active back to true but keeps a deactivated user inactive",
+    "schemas-user-missing": "leaves the core User schema out of the /Schemas list",
 }
 
 
