@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -117,3 +118,17 @@ def holding(scim: ScimClient, dialect: Dialect, endpoint: str, resource_id: str,
         pytest.skip(f"{BLOCKED} {', '.join(still)} could not be given a value to start from "
                     f"(the create left it out; PATCH answered {expect.describe(exchange)})")
     return stored
+
+
+def accepted_variant(resources: Resources, make_body: Callable[[], dict[str, Any]],
+                     change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """A create body that differs in one way from one the server was just shown to accept.
+
+    The control is a premise made from `make_body` (blocked when the server takes no form of it at all); the
+    variant is a fresh body in the form the control was accepted in, with `change` applied. A refusal of the
+    variant can then only be about the difference, not about something else in the IdP's body.
+    """
+    resources.create(make_body())
+    body = copy.deepcopy(resources.in_accepted_form(make_body()))
+    change(body)
+    return body

@@ -90,6 +90,8 @@ DEFECTS: dict[str, str] = {
     "manager-replace-ignored": "answers a replace of the manager with another user's id but keeps the old manager",
     "reactivation-ignored": "answers a PATCH of active back to true but keeps a deactivated user inactive",
     "schemas-user-missing": "leaves the core User schema out of the /Schemas list",
+    "create-addresses-rejected": "answers 400 to a user create that carries addresses, as strict validators "
+    "refuse one part of Entra's body (the minimal body is accepted)",
 }
 
 

@@ -540,6 +540,9 @@ class ScimService:
     def create(self, rtype: ResourceType, body: Any, params: dict[str, str]) -> Response:
         if self.defects.on("reject-null-values") and contains_null(body):
             raise invalid_value("null values are not allowed")
+        if rtype.name == "User" and isinstance(body, dict) and any(k.lower() == "addresses" for k in body) \
+                and self.defects.on("create-addresses-rejected"):
+            raise invalid_value("addresses are not accepted on create")
         cleaner = Cleaner(rtype, self.defects)
         listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
         content = cleaner.clean(body, listed_schemas=listed)
