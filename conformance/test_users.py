@@ -9,7 +9,6 @@ import pytest
 
 from scim_conformance import expect
 from scim_conformance.attributes import CORE_USER, ENTERPRISE_USER, get_attribute
-from scim_conformance.resources import BLOCKED
 from scim_conformance.steps import accepted_variant, delete_twice, lookup
 from scim_conformance.steps import read as reread
 
@@ -32,7 +31,7 @@ def _user_extensions(scim) -> list[str]:
     exchange = scim.get("/ResourceTypes")
     data = exchange.json
     if exchange.status != 200 or not isinstance(data, dict | list):
-        pytest.skip(f"{BLOCKED} /ResourceTypes, which says which extensions the server has, answered "
+        expect.blocked(f"/ResourceTypes, which says which extensions the server has, answered "
                     f"{expect.describe(exchange)}")
     types = data.get("Resources") or [] if isinstance(data, dict) else data
     user = next((t for t in types if isinstance(t, dict)
@@ -60,7 +59,7 @@ def test_create_with_unlisted_extension(scim, users, identities):
     """An extension attribute arrives as an object whose URN Entra does not list in schemas."""
     chosen = next(((urn, name) for urn in _user_extensions(scim) if (name := _writable_string(scim, urn))), None)
     if chosen is None:
-        pytest.skip("not applicable: the server advertises no User extension with a writable string attribute "
+        expect.not_applicable("the server advertises no User extension with a writable string attribute "
                     "in /ResourceTypes and /Schemas")
     urn, name = chosen
     value = f"CC-{identities.faker.numerify('####')}"
@@ -74,7 +73,7 @@ def test_create_with_unlisted_extension(scim, users, identities):
     # The control lists the URN, so a refusal of the check's own body can only be about the listing.
     control = users.post(accepted_variant(users, identities.user_body, carrying(listed=True)))
     if control.status not in (200, 201):
-        pytest.skip(f"{BLOCKED} the server refused the extension even with {urn} listed in schemas "
+        expect.blocked(f"the server refused the extension even with {urn} listed in schemas "
                     f"({expect.describe(control)})")
     body = copy.deepcopy(users.in_accepted_form(identities.user_body()))
     carrying(listed=False)(body)

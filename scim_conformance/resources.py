@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from scim_conformance.attributes import CORE_GROUP, CORE_USER, ENTERPRISE_USER
 from scim_conformance.client import Exchange, ScimClient, TransportError
-from scim_conformance.expect import describe
+from scim_conformance.expect import blocked, describe, disabled
 from scim_conformance.journal import Journal
-
-BLOCKED = "blocked:"
 
 
 def plain_body(body: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +64,7 @@ class Resources:
     def post(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> Exchange:
         """POST a body and take ownership of whatever it creates (the check judges the answer itself)."""
         if self.read_only:
-            pytest.skip("read-only: this check creates resources")
+            disabled("this check creates resources")
         name = body.get("userName") or body.get("displayName") or ""
         self.journal.intend(self.endpoint, name)
         exchange = self.client.post(self.endpoint, body, headers=headers)
@@ -83,7 +79,7 @@ class Resources:
         """A resource the check needs as a premise; if the server cannot create it, the check is blocked."""
         data, exchange = self._premise(body)
         if data is None:
-            pytest.skip(f"{BLOCKED} could not create the {self.endpoint[1:-1].lower()} this check needs, even in "
+            blocked(f"could not create the {self.endpoint[1:-1].lower()} this check needs, even in "
                         f"the minimal form (POST {self.endpoint} answered {describe(exchange)})")
         return data
 

@@ -6,14 +6,12 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import pytest
-
 from scim_conformance import expect
 from scim_conformance.attributes import get_attribute, parse_path, path_shaped_keys
 from scim_conformance.attributes import read as value_at
 from scim_conformance.client import Exchange, ScimClient
 from scim_conformance.profile import Dialect
-from scim_conformance.resources import BLOCKED, Resources
+from scim_conformance.resources import Resources
 
 
 def eq_filter(attribute: str, value: str) -> str:
@@ -53,7 +51,7 @@ def delete_twice(scim: ScimClient, resources: Resources, resource: dict[str, Any
     first = resources.delete(resource["id"])
     gone = scim.get(path)
     if first.status not in (200, 204) or gone.status != 404:
-        pytest.skip(f"{BLOCKED} the first DELETE did not remove {path} "
+        expect.blocked(f"the first DELETE did not remove {path} "
                     f"(DELETE answered {first.status}, a re-read {gone.status})")
     return scim.delete(path)
 
@@ -72,7 +70,7 @@ def with_members(scim: ScimClient, dialect: Dialect, group_id: str, members: lis
     stored = scim.get(f"/Groups/{group_id}")
     found = member_ids(stored.json) if stored.status == 200 and isinstance(stored.json, dict) else []
     if not set(members) <= set(found):
-        pytest.skip(f"{BLOCKED} adding {len(members)} member(s) did not take effect (PATCH answered "
+        expect.blocked(f"adding {len(members)} member(s) did not take effect (PATCH answered "
                     f"{exchange.status}; a re-read shows {len(found)} of them)")
 
 
@@ -90,7 +88,7 @@ def holding(scim: ScimClient, dialect: Dialect, endpoint: str, resource_id: str,
     def current() -> dict[str, Any]:
         exchange = scim.get(resource_path)
         if exchange.status != 200 or not isinstance(exchange.json, dict):
-            pytest.skip(f"{BLOCKED} re-reading {resource_path} answered {expect.describe(exchange)}")
+            expect.blocked(f"re-reading {resource_path} answered {expect.describe(exchange)}")
         return exchange.json
 
     def absent(resource: dict[str, Any]) -> list[str]:
@@ -115,7 +113,7 @@ def holding(scim: ScimClient, dialect: Dialect, endpoint: str, resource_id: str,
     stored = current()
     still = absent(stored)
     if still:
-        pytest.skip(f"{BLOCKED} {', '.join(still)} could not be given a value to start from "
+        expect.blocked(f"{', '.join(still)} could not be given a value to start from "
                     f"(the create left it out; PATCH answered {expect.describe(exchange)})")
     return stored
 
