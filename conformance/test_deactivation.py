@@ -43,7 +43,7 @@ def test_reactivate(scim, users, identities, dialect):
     again = scim.get(f"/Users/{user['id']}")
     if (get_attribute(again.json, "active") if isinstance(again.json, dict) else None) is not False:
         expect.blocked(f"the deactivation to undo did not take effect (PATCH answered {first.status}; "
-                    f"a re-read answered {expect.describe(again)})")
+                       f"a re-read answered {expect.describe(again)})")
     patch(scim, "/Users", user["id"], "ENTRA-REACTIVATE", dialect,
           dialect.operation("replace", "active", dialect.boolean(True)))
     expect.equal("ENTRA-REACTIVATE", "active", True, _active(scim, user["id"], "ENTRA-REACTIVATE"))
@@ -60,7 +60,7 @@ def test_deactivated_user_stays_readable(scim, users, identities, dialect):
     # A server that hides active cannot show the deactivation; one that shows active true never did it.
     if first.status not in (200, 204) or get_attribute(stored, "active") in (True, "True", "true"):
         expect.blocked(f"the deactivation did not take effect (PATCH answered {first.status}; "
-                    f"active reads {get_attribute(stored, 'active')!r})")
+                       f"active reads {get_attribute(stored, 'active')!r})")
     exchange = lookup(scim, "/Users", "userName", user["userName"])
     found = expect.list_response(exchange, "ENTRA-DEACTIVATED-READABLE")
     expect.equal("ENTRA-DEACTIVATED-READABLE", "ids found", [user["id"]], [r.get("id") for r in found], exchange)

@@ -38,7 +38,7 @@ def _with_manager(scim, dialect, user_id, manager_id):
     manager = _stored_manager(stored) if isinstance(stored, dict) else None
     if _id_of(manager) != manager_id:
         expect.blocked(f"setting the manager did not take effect (PATCH answered {exchange.status}; "
-                    f"a re-read shows manager {manager!r})")
+                       f"a re-read shows manager {manager!r})")
 
 
 @requirement("ENTRA-MANAGER-SET")

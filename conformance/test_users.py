@@ -32,7 +32,7 @@ def _user_extensions(scim) -> list[str]:
     data = exchange.json
     if exchange.status != 200 or not isinstance(data, dict | list):
         expect.blocked(f"/ResourceTypes, which says which extensions the server has, answered "
-                    f"{expect.describe(exchange)}")
+                       f"{expect.describe(exchange)}")
     types = data.get("Resources") or [] if isinstance(data, dict) else data
     user = next((t for t in types if isinstance(t, dict)
                  and (t.get("schema") == CORE_USER or str(t.get("name")).lower() == "user")), {})
@@ -60,7 +60,7 @@ def test_create_with_unlisted_extension(scim, users, identities):
     chosen = next(((urn, name) for urn in _user_extensions(scim) if (name := _writable_string(scim, urn))), None)
     if chosen is None:
         expect.not_applicable("the server advertises no User extension with a writable string attribute "
-                    "in /ResourceTypes and /Schemas")
+                              "in /ResourceTypes and /Schemas")
     urn, name = chosen
     value = f"CC-{identities.faker.numerify('####')}"
 
@@ -74,7 +74,7 @@ def test_create_with_unlisted_extension(scim, users, identities):
     control = users.post(accepted_variant(users, identities.user_body, carrying(listed=True)))
     if control.status not in (200, 201):
         expect.blocked(f"the server refused the extension even with {urn} listed in schemas "
-                    f"({expect.describe(control)})")
+                       f"({expect.describe(control)})")
     body = copy.deepcopy(users.in_accepted_form(identities.user_body()))
     carrying(listed=False)(body)
     exchange = users.post(body)

@@ -80,7 +80,7 @@ class Resources:
         data, exchange = self._premise(body)
         if data is None:
             blocked(f"could not create the {self.endpoint[1:-1].lower()} this check needs, even in "
-                        f"the minimal form (POST {self.endpoint} answered {describe(exchange)})")
+                    f"the minimal form (POST {self.endpoint} answered {describe(exchange)})")
         return data
 
     def try_create(self, body: dict[str, Any]) -> dict[str, Any] | None:

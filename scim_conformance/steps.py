@@ -52,7 +52,7 @@ def delete_twice(scim: ScimClient, resources: Resources, resource: dict[str, Any
     gone = scim.get(path)
     if first.status not in (200, 204) or gone.status != 404:
         expect.blocked(f"the first DELETE did not remove {path} "
-                    f"(DELETE answered {first.status}, a re-read {gone.status})")
+                       f"(DELETE answered {first.status}, a re-read {gone.status})")
     return scim.delete(path)
 
 
@@ -71,7 +71,7 @@ def with_members(scim: ScimClient, dialect: Dialect, group_id: str, members: lis
     found = member_ids(stored.json) if stored.status == 200 and isinstance(stored.json, dict) else []
     if not set(members) <= set(found):
         expect.blocked(f"adding {len(members)} member(s) did not take effect (PATCH answered "
-                    f"{exchange.status}; a re-read shows {len(found)} of them)")
+                       f"{exchange.status}; a re-read shows {len(found)} of them)")
 
 
 def holding(scim: ScimClient, dialect: Dialect, endpoint: str, resource_id: str,
@@ -114,7 +114,7 @@ def holding(scim: ScimClient, dialect: Dialect, endpoint: str, resource_id: str,
     still = absent(stored)
     if still:
         expect.blocked(f"{', '.join(still)} could not be given a value to start from "
-                    f"(the create left it out; PATCH answered {expect.describe(exchange)})")
+                       f"(the create left it out; PATCH answered {expect.describe(exchange)})")
     return stored
 
 
