@@ -166,7 +166,10 @@ class ScimService:
         if scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), self.token.encode()):
             return self._throttled()
         status = 403 if self.defects.on("auth-403") else 401
-        response = self.error(status, "a valid bearer token is required")
+        if self.defects.on("auth-error-plain-text"):
+            response = Response(status, b"Unauthorized", content_type="text/plain; charset=utf-8")
+        else:
+            response = self.error(status, "a valid bearer token is required")
         response.headers["WWW-Authenticate"] = 'Bearer realm="scim"'
         return response
 
@@ -292,7 +295,8 @@ class ScimService:
     def _schemas(self, schema_id: str | None) -> Response:
         canonical = not self.defects.on("schemas-no-canonical-values")
         if schema_id is None:
-            docs = [s.to_json(self.base_url, canonical_values=canonical) for s in SCHEMAS]
+            docs = [s.to_json(self.base_url, canonical_values=canonical) for s in SCHEMAS
+                    if not (s.name == "User" and self.defects.on("schemas-user-missing"))]
             if self.defects.on("schemas-primary-as-string"):
                 for doc in docs:
                     for attribute in doc.get("attributes", []):
@@ -564,7 +568,8 @@ class ScimService:
             return
         clash = [d for d in self.store.find(rtype.name, attribute, value) if d["id"] != own_id]
         if clash and not self.defects.on(defect):
-            raise ScimError(409, f"{attribute} {value!r} is already taken", "uniqueness")
+            scim_type = None if self.defects.on("duplicate-no-scimtype") else "uniqueness"
+            raise ScimError(409, f"{attribute} {value!r} is already taken", scim_type)
 
     def _document(
         self, rtype: ResourceType, resource_id: str, content: dict[str, Any], previous: dict[str, Any] | None
@@ -594,6 +599,9 @@ class ScimService:
         if rtype.name == "Group" and isinstance(body, dict) and body.get("members") == [] \
                 and self.defects.on("reject-empty-members"):
             raise invalid_value("members must not be empty")
+        if rtype.name == "User" and isinstance(body, dict) and any(k.lower() == "addresses" for k in body) \
+                and self.defects.on("create-addresses-rejected"):
+            raise invalid_value("addresses are not accepted on create")
         cleaner = Cleaner(rtype, self.defects)
         listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
         content = cleaner.clean(body, listed_schemas=listed)
@@ -675,6 +683,8 @@ class ScimService:
             if not self.store.delete(rtype.name, resource_id):
                 if self.defects.on("delete-missing-204"):
                     return Response(204)
+                if self.defects.on("delete-missing-500"):
+                    raise ScimError(500, "internal error")
                 raise not_found(f"{rtype.name} {resource_id!r} not found")
             # A deleted user or group is no longer anybody's member.
             for group in self.store.groups_with_member(resource_id):
