@@ -178,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run a profile's checks and write the reports", epilog=ExitCode.epilog())
-    options.add_to_argparse(run, RunOptions)
+    options.add_to_argparse(run, RunOptions, repeatable=True)  # run: --profile may be given once per IdP
     run.add_argument("pytest_args", nargs=argparse.REMAINDER,
                      help="after --: passed to pytest as they are (-k, -x, -n 2, -v …); plugins other than "
                           "pytest-html and pytest-xdist load with -p NAME")

@@ -176,12 +176,13 @@ def _kind(f: dataclasses.Field[Any]) -> str:
 _CONVERT = {"float": float, "int": int, "str": str}
 
 
-def _arguments(f: dataclasses.Field[Any], spelling: str) -> tuple[list[str], dict[str, Any]]:
+def _arguments(f: dataclasses.Field[Any], spelling: str, repeatable: bool = False) -> tuple[list[str], dict[str, Any]]:
     meta, kind = f.metadata, _kind(f)
+    repeatable = repeatable and meta["cli_repeatable"]
     kwargs: dict[str, Any] = {"dest": f.name, "help": meta["help"]}
     if kind == "bool":
         kwargs.update(action="store_true", default=False)
-    elif kind == "list" or (spelling == "cli" and meta.get("cli_repeatable")):
+    elif kind == "list" or repeatable:
         kwargs.update(action="append", default=[])
     else:
         kwargs.update(type=_CONVERT[kind], default=f.default)
@@ -190,11 +191,12 @@ def _arguments(f: dataclasses.Field[Any], spelling: str) -> tuple[list[str], dic
     return [meta[spelling]], kwargs
 
 
-def add_to_argparse(parser: argparse.ArgumentParser, cls: type) -> None:
+def add_to_argparse(parser: argparse.ArgumentParser, cls: type, *, repeatable: bool = False) -> None:
+    """The fields of `cls` as flags; `repeatable`: a command that runs once per value of a cli_repeatable field."""
     for f in _fields(cls):
         if not f.metadata["cli"]:
             continue
-        names, kwargs = _arguments(f, "cli")
+        names, kwargs = _arguments(f, "cli", repeatable)
         if f.metadata["hidden"]:
             kwargs["help"] = argparse.SUPPRESS
         parser.add_argument(*names, **kwargs)
