@@ -50,6 +50,8 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--oauth-scope", metavar="SCOPE", help="OAuth scope to ask for (optional)")
     parser.add_argument("--defect", action="append", default=[], metavar="NAME",
                         help="with the bundled server: switch one of its defects on (see serve --list-defects)")
+    parser.add_argument("--quirk", action="append", default=[], metavar="NAME",
+                        help="with the bundled server: switch one of its legal quirks on (see serve --list-quirks)")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER,
                         help="after --: passed to pytest as they are (-k, -x, -n 2, -v …)")
 
@@ -74,6 +76,8 @@ def _pytest_argv(args: argparse.Namespace) -> list[str]:
         argv += ["--requirement", requirement]
     for defect in args.defect:
         argv += ["--reference-defect", defect]
+    for quirk in args.quirk:
+        argv += ["--reference-quirk", quirk]
     extra = list(args.pytest_args)
     if extra and extra[0] == "--":
         extra = extra[1:]
@@ -91,8 +95,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"scim-conformance: no bearer token for {args.scim_url}: set ${args.scim_token_env} "
               "(or use --scim-token-file, or --oauth-token-url)", file=sys.stderr)
         return EXIT_USAGE
-    if args.defect and args.scim_url:
-        print("scim-conformance: --defect applies to the bundled reference server only (drop --scim-url)",
+    if (args.defect or args.quirk) and args.scim_url:
+        print("scim-conformance: --defect and --quirk apply to the bundled reference server only (drop --scim-url)",
               file=sys.stderr)
         return EXIT_USAGE
     import pytest

@@ -15,7 +15,9 @@ from faker import Faker
 from scim_conformance.attributes import CORE_GROUP, CORE_USER, ENTERPRISE_USER, MS_GROUP, place
 from scim_conformance.profile import AttributeMapping, Profile
 
-DOMAIN = "example.test"
+# RFC 2606 reserves example.com: it never receives mail, and strict validators (email-validator behind
+# pydantic's EmailStr) accept it, unlike special-use names such as .test.
+DOMAIN = "example.com"
 # The primary flags Entra sets on its own when it groups mapped values into typed elements.
 _PRIMARY = {("emails", "work"): True, ("phoneNumbers", "work"): True, ("addresses", "work"): False}
 _JOIN = re.compile(r'^Join\("(?P<sep>[^"]*)",\s*(?P<args>.+)\)$')

@@ -107,6 +107,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--oauth-scope", metavar="SCOPE", help="scope to ask for (optional)")
     group.addoption("--reference-defect", action="append", default=[], metavar="NAME",
                     help="switch a defect on in the bundled reference server (self-tests)")
+    group.addoption("--reference-quirk", action="append", default=[], metavar="NAME",
+                    help="switch a legal quirk on in the bundled reference server (self-tests)")
 
 
 def _is_conformance_run(config: pytest.Config) -> bool:
@@ -206,7 +208,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
         run.token = run.token or secrets.token_urlsafe(24)
         try:
-            run.server = ReferenceServer(token=run.token, defects=tuple(config.getoption("reference_defect")))
+            run.server = ReferenceServer(token=run.token, defects=tuple(config.getoption("reference_defect")),
+                                         quirks=tuple(config.getoption("reference_quirk")))
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
         run.server.start()
