@@ -175,3 +175,8 @@ def _get(obj: Any, name: str) -> Any:
 
 
 get_attribute = _get
+
+
+def primary_flag(value: Any) -> Any:
+    """A returned 'primary' as a flag: left out or null means not primary (RFC 7643 §2.4), so it reads as false."""
+    return False if value is None else value
