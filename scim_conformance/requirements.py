@@ -18,6 +18,13 @@ import yaml
 from scim_conformance.paths import checks_dir
 
 SEVERITIES = ("MUST", "SHOULD", "MAY")
+# The word a requirement's source uses, and the severity it gives (the header of requirements.yaml says what
+# each means): a severity is the source's word, never a judgement of how much it matters.
+WORDS: dict[str, str] = {
+    "MUST": "MUST", "SHALL": "MUST", "REQUIRED": "MUST", "must": "MUST", "defined": "MUST", "documented": "MUST",
+    "SHOULD": "SHOULD", "should": "SHOULD", "observed": "SHOULD", "tested": "SHOULD",
+    "MAY": "MAY",
+}
 ID_PATTERN = re.compile(r"^(ENTRA|RFC|TENANT)-[A-Z0-9]+(-[A-Z0-9]+)*$")
 
 
@@ -28,6 +35,7 @@ class Source:
     section: str
     url: str
     evidence: str
+    word: str = ""  # what the source says: a key of WORDS
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,9 @@ def load_registry(path: Path | None = None) -> Registry:
         if rid in requirements:
             raise ValueError(f"requirement {rid} is defined twice")
         doc = sources[row["source"]["doc"]]
+        word = str(row["source"].get("word", ""))
+        if word not in WORDS:
+            raise ValueError(f"requirement {rid}: source.word {word!r} is not one of {', '.join(WORDS)}")
         section = str(row["source"].get("section", ""))
         url = doc["url"].format(section=section.replace("§", "").strip()) if "{section}" in doc["url"] \
             else doc["url"]
@@ -90,7 +101,7 @@ def load_registry(path: Path | None = None) -> Registry:
             severity=row["severity"],
             capability=row["capability"],
             text=row["text"].strip(),
-            source=Source(row["source"]["doc"], doc["title"], section, url, row["source"].get("evidence", "")),
+            source=Source(row["source"]["doc"], doc["title"], section, url, row["source"].get("evidence", ""), word),
             in_practice=row.get("in_practice", "").strip(),
             needs=tuple(row.get("needs", ())),
         )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
 import yaml
 
 from scim_conformance.paths import checks_dir
-from scim_conformance.requirements import ID_PATTERN, SEVERITIES, load_registry, registry_file
+from scim_conformance.requirements import ID_PATTERN, SEVERITIES, WORDS, load_registry, registry_file
 
 
 def _marker_ids() -> dict[str, set[str]]:
@@ -53,3 +54,21 @@ def test_every_check_names_known_ids_and_every_id_has_a_check():
     cross_cutting = {"ENTRA-RESPONSE-CONTENT-TYPE", "RFC-USER-SCHEMA", "RFC-GROUP-SCHEMA",
                      "RFC-LIST-RESPONSE-SCHEMA", "RFC-ERROR-SCHEMA"}  # judged on every response by the plugin
     assert sorted(set(registry.requirements) - set(used) - cross_cutting) == [], "requirements no check verifies"
+
+
+def test_every_severity_is_its_sources_word():
+    """A severity is the word of its source (WORDS), so that no finding is louder or softer than its source."""
+    registry = load_registry()
+    inconsistent = [(r.id, r.severity, r.source.word) for r in registry if WORDS[r.source.word] != r.severity]
+    assert inconsistent == []
+    # Third-party observation is never more than SHOULD, whatever the word says.
+    assert [r.id for r in registry if r.source.evidence == "3P" and r.severity == "MUST"] == []
+
+
+def test_a_missing_or_unknown_source_word_is_refused(tmp_path):
+    rows = yaml.safe_load(registry_file().read_text(encoding="utf-8"))
+    rows["requirements"][0]["source"]["word"] = "ought"
+    broken = tmp_path / "requirements.yaml"
+    broken.write_text(yaml.safe_dump(rows), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"source\.word 'ought'"):
+        load_registry(broken)
