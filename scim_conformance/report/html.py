@@ -15,27 +15,10 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-# Words a person reads; the document keeps the machine spelling.
-OUTCOME_LABELS = {
-    "pass": "pass",
-    "fail": "FAIL",
-    "deviation": "deviation",
-    "error": "error",
-    "blocked": "blocked",
-    "not-applicable": "not applicable",
-    "disabled": "disabled",
-}
-OUTCOME_HELP = {
-    "pass": "the server does what the requirement asks",
-    "fail": "a MUST requirement is broken",
-    "deviation": "a SHOULD requirement is missed (does not block the verdict unless --strict)",
-    "error": "the harness or the network broke; says nothing about the server",
-    "blocked": "a premise failed, so the requirement could not be judged",
-    "not-applicable": "the profile does not use this feature",
-    "disabled": "switched off for this run (--read-only)",
-}
-# Matrix and count columns, worst first, as results.py orders them.
-OUTCOMES = ("fail", "error", "deviation", "blocked", "pass", "disabled", "not-applicable")
+from scim_conformance.outcomes import ORDER, Outcome, rank
+
+# Matrix and count columns, worst first, in the one order outcomes.py defines.
+OUTCOMES = tuple(o.value for o in ORDER)
 SEVERITIES = ("MUST", "SHOULD", "MAY")
 # A body longer than this is cut in the page (the JSON result file keeps all of it): an HTML error page
 # of a proxy must not make the report heavy.
@@ -59,9 +42,13 @@ def asset(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
+def label(outcome: str) -> str:
+    return Outcome(outcome).label if outcome in OUTCOMES else outcome
+
+
 def badge(outcome: str) -> str:
-    return (f'<span class="scim-badge o-{_a(outcome)}" title="{_a(OUTCOME_HELP.get(outcome, outcome))}">'
-            f"{_t(OUTCOME_LABELS.get(outcome, outcome))}</span>")
+    help_text = Outcome(outcome).help if outcome in OUTCOMES else outcome
+    return f'<span class="scim-badge o-{_a(outcome)}" title="{_a(help_text)}">{_t(label(outcome))}</span>'
 
 
 def source_link(source: Mapping[str, Any]) -> str:
@@ -192,9 +179,8 @@ def matrix(document: Mapping[str, Any]) -> str:
         tally: dict[str, int] = {}
         for row in rows:
             tally[row["outcome"]] = tally.get(row["outcome"], 0) + 1
-        shown = " · ".join(f"{n} {OUTCOME_LABELS.get(o, o)}" for o, n in sorted(
-            tally.items(), key=lambda kv: OUTCOMES.index(kv[0]) if kv[0] in OUTCOMES else 99))
-        worst = min(tally, key=lambda o: OUTCOMES.index(o) if o in OUTCOMES else 99)
+        shown = " · ".join(f"{n} {label(o)}" for o, n in sorted(tally.items(), key=lambda kv: rank(kv[0])))
+        worst = min(tally, key=rank)
         body.append(f'<tbody class="scim-cap"><tr class="scim-cap-row o-{_a(worst)}">'
                     f'<th colspan="6">{_t(title)} <span class="scim-tally">{_t(shown)}</span></th></tr>')
         body.extend(matrix_row(row, check_outcome) for row in rows)
@@ -231,7 +217,7 @@ def matrix_row(requirement: Mapping[str, Any], check_outcome: Mapping[str, str])
         links += f'<span class="scim-more">and {len(checks) - MAX_CHECK_LINKS} more</span>'
     if not checks:
         links = '<span class="scim-more">judged on every response</span>' \
-            if requirement["id"].endswith(("-SCHEMA", "-CONTENT-TYPE")) and outcome == "pass" else "—"
+            if requirement.get("cross_cutting") and outcome == "pass" else "—"
     return (
         f'<tr id="req-{_a(requirement["id"])}" class="o-{_a(outcome)}">'
         f'<td class="scim-id">{_t(requirement["id"])}</td>'
@@ -248,22 +234,13 @@ def _clip(text: str, limit: int) -> str:
 
 
 # --- one check: what it found, then its transcript ------------------------------------------------------------
-def shown_outcome(record: Mapping[str, Any], requirement: RequirementLookup, *, strict: bool = False) -> str:
-    """A check that broke only SHOULD/MAY requirements is a deviation, as the matrix calls it, not a FAIL."""
-    outcome = str(record.get("outcome", "pass"))
-    if outcome != "fail" or strict:
-        return outcome
-    severities = [(requirement(r) or {}).get("severity", "MUST") for r in record.get("failed_requirements") or []]
-    return "deviation" if severities and "MUST" not in severities else "fail"
-
-
-def check_detail(record: Mapping[str, Any], requirement: RequirementLookup, *, strict: bool = False) -> str:
+def check_detail(record: Mapping[str, Any], requirement: RequirementLookup) -> str:
     """The body of a check's row: requirement → expected → actual → in practice, then the transcript.
 
     A failing, erroring or blocked check shows its whole transcript (headers, indented bodies, curl), open;
     a passing one folds it into a closed <details> drawn on demand (its row is folded by pytest-html too).
     """
-    outcome = shown_outcome(record, requirement, strict=strict)
+    outcome = str(record.get("outcome", "pass"))  # results.py already made a SHOULD-only failure a deviation
     troubled = shows_full_transcript(record)
     parts = [f'<div class="scim-check o-{_a(outcome)}">',
              f'<p class="scim-stimulus">{badge(outcome)} {_t(record.get("stimulus", ""))}</p>']
