@@ -51,6 +51,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
+    if args.action == "import":
+        from scim_conformance.tenant_import import run_import
+
+        if not args.schema:
+            print("scim-conformance: profiles import needs the exported schema: profiles import SCHEMA.json",
+                  file=sys.stderr)
+            return ExitCode.USAGE
+        extends = None if args.extends in ("", "none") else args.extends
+        return run_import(Path(args.schema), args.output, extends, tuple(args.role), args.force)
     if args.show:
         try:
             profile = load_profile(args.show)
@@ -105,6 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     profiles = commands.add_parser("profiles", help="list profiles, or --show one after extends is resolved")
     profiles.add_argument("--show", metavar="NAME", help="print the effective profile")
     profiles.add_argument("--json", action="store_true", help="with --show: JSON instead of YAML")
+    # `profiles import SCHEMA.json`: the tenant's provisioning schema as Entra exports it becomes a profile.
+    profiles.add_argument("action", nargs="?", choices=["import"], help="import: write a profile from SCHEMA")
+    profiles.add_argument("schema", nargs="?", metavar="SCHEMA.json",
+                          help="the schema Entra exports (Attribute mappings > Review your schema > Download)")
+    profiles.add_argument("-o", "--output", type=Path, metavar="FILE.yaml",
+                          help="with import: the profile to write (default: named after SCHEMA)")
+    profiles.add_argument("--extends", default="entra-id", metavar="PROFILE",
+                          help="with import: the IdP profile the tenant's builds on (default entra-id; none: none)")
+    profiles.add_argument("--role", action="append", default=[], metavar="VALUE",
+                          help="with import: an app role value (repeatable; the first is assigned to generated users)")
+    profiles.add_argument("--force", action="store_true", help="with import: replace an existing profile file")
     profiles.set_defaults(handler=cmd_profiles)
 
     serve = commands.add_parser("serve", help="run the bundled reference SCIM server")

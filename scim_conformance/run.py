@@ -165,9 +165,12 @@ def start(plan: Plan) -> Run:
         plan.results.meta["preflight"] = preflight_error
     # No journal file for a run that will create nothing: it would only tell `cleanup` there is nothing to do.
     journal = Journal(None if preflight_error else plan.report_path(".journal.jsonl"), base_url, plan.prefix)
+    identities = IdentityFactory(plan.profile, plan.prefix, plan.seed)
+    plan.results.meta["mappings"] = identities.mapping_report()  # target <- expression -> value, for the report
+    if plan.profile.scope:
+        plan.results.meta["scope"] = dict(plan.profile.scope)  # an imported tenant's scoping filters, as data
     run = Run(plan=plan, base_url=base_url, token=token, client=client, journal=journal,
-              identities=IdentityFactory(plan.profile, plan.prefix, plan.seed), server=server,
-              preflight_error=preflight_error)
+              identities=identities, server=server, preflight_error=preflight_error)
     if preflight_error is None:
         _cleanup_on_sigterm()
     return run

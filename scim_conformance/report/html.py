@@ -82,7 +82,34 @@ def summary(document: Mapping[str, Any] | None, *, stopped: str = "") -> str:
         text = stopped or "the run stopped before any requirement was judged"
         return (f'{style}<section id="scim-verdict" class="scim-verdict v-none">'
                 f'<p class="scim-verdict-line">No verdict: {_t(text)}</p></section>{script}')
-    return style + verdict_block(document) + matrix(document) + transcript_store(document) + script
+    return (style + verdict_block(document) + matrix(document) + mappings(document) + transcript_store(document)
+            + script)
+
+
+def mappings(document: Mapping[str, Any]) -> str:
+    """The profile's user mappings (target <- expression -> value sent), beside the checks they drove."""
+    rows = document.get("run", {}).get("mappings") or []
+    if not rows:
+        return ""
+    driven = [r for r in document.get("requirements", [])
+              if r.get("capability") == "mappings" and r.get("outcome") != "not-applicable"]
+    verdicts = " ".join(f"{badge(r['outcome'])} {_t(r['id'])}" for r in driven)
+    body = "".join(_mapping_row(r) for r in rows)
+    scope = "".join(f'<p class="scim-note">Scoping filter for {_t(kind)} (Entra provisions only who matches; '
+                    f"the suite's generated people are not filtered): <code>{_t(json.dumps(value))}</code></p>"
+                    for kind, value in (document.get("run", {}).get("scope") or {}).items())
+    return (f'<details id="scim-mappings" class="scim-mappings"><summary>Attribute mappings: {len(rows)} '
+            f"(target ← expression → value sent for an example person){' · ' + verdicts if verdicts else ''}"
+            f"</summary>{scope}<table><thead><tr><th>target</th><th>expression</th><th>flow</th>"
+            f"<th>value sent</th></tr></thead><tbody>{body}</tbody></table></details>")
+
+
+def _mapping_row(row: Mapping[str, Any]) -> str:
+    default = f" (default {_t(json.dumps(row['default']))})" if "default" in row else ""
+    flow = _t(row["flow"]) + (f", matching {row['matching']}" if row.get("matching") else "")
+    sent = _t(row["note"]) if row.get("note") else f"<code>{_t(json.dumps(row.get('sent')))}</code>"
+    return (f"<tr><td><code>{_t(row['target'])}</code></td><td><code>{_t(row.get('source') or '')}</code>{default}"
+            f"</td><td>{flow}</td><td>{sent}</td></tr>")
 
 
 def verdict_block(document: Mapping[str, Any]) -> str:
