@@ -2,7 +2,8 @@
 
 For each quirk switch of the reference server (a behaviour RFC 7643/7644 allow and Entra ID tolerates),
 every profile runs against a server with only that quirk on, and must report nothing: no failure, no
-deviation, no harness error and no blocked requirement.
+deviation, no harness error and no blocked requirement. The one exception is ALLOWED: an RFC deviation that
+a quirk is by definition and that the Entra profiles report as a deviation, never as a failure.
 """
 
 from __future__ import annotations
@@ -17,15 +18,37 @@ from tests.suite_runner import run_suite
 
 PROFILES: list[str] = yaml.safe_load((Path(__file__).parent / "defects.yaml").read_text(encoding="utf-8"))["profiles"]
 TOKEN = "quirk-token-3e7a91c4d2"
+# quirk -> {requirement id: why it may be reported (as a deviation only)}
+ALLOWED: dict[str, dict[str, str]] = {
+    "plain-text-401": {"RFC-AUTH-ERROR-BODY": "RFC 7644 §3.12 asks for a SCIM Error body on every error; Entra "
+                       "ignores the body of a 401, so its profiles report this as a deviation and never fail on it"},
+}
+# Quirks whose false alarms are removed by issue 11 parts 1-3 (another branch): each says what it still trips.
+PENDING: dict[str, str] = {
+    "no-canonical-values": "ENTRA-SCHEMAS-DISCOVERY deviates and RFC-DISCOVERY-SCHEMA is blocked until the "
+    "discovery check is split and canonicalValues are judged for gallery apps only",
+    "plain-text-401": "the 401 probes are judged for their body (RFC-ERROR-SCHEMA) and media type until only their "
+    "status counts under the Entra profiles (RFC-AUTH-ERROR-BODY)",
+}
 
 
-@pytest.mark.parametrize("quirk", sorted(QUIRKS))
+def _quirks() -> list[object]:
+    return [pytest.param(q, marks=pytest.mark.xfail(reason=PENDING[q], strict=True)) if q in PENDING else q
+            for q in sorted(QUIRKS)]
+
+
+@pytest.mark.parametrize("quirk", _quirks())
 def test_quirk_raises_no_finding(tmp_path: Path, quirk: str) -> None:
+    allowed = ALLOWED.get(quirk, {})
     with ReferenceServer(token=TOKEN, quirks=(quirk,)) as server:
         for profile in PROFILES:
             report_dir = tmp_path / profile
             report_dir.mkdir()
             run = run_suite(profile, report_dir, base_url=server.base_url, token=TOKEN)
-            findings = run.failing | run.outcomes("error", "blocked")
+            findings = (run.failing | run.outcomes("error", "blocked")) - (run.outcomes("deviation") & set(allowed))
             assert findings == set(), f"{quirk} under {profile}: false alarms {sorted(findings)}\n{run.stdout[-3000:]}"
             assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+
+
+def test_allowed_findings_name_known_quirks() -> None:
+    assert sorted(set(ALLOWED) - set(QUIRKS)) == [] and sorted(set(PENDING) - set(QUIRKS)) == []
