@@ -96,6 +96,12 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     return run_cleanup(args)
 
 
+def cmd_load(args: argparse.Namespace) -> int:
+    from scim_conformance.load.cli import run as run_load
+
+    return run_load(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scim-conformance",
@@ -135,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # pragma: no cover - the server ships with the package
         pass
     serve.set_defaults(handler=cmd_serve)
+
+    load = commands.add_parser("load", help="replay Entra's initial cycle under load; throughput, 429s and races")
+    from scim_conformance.load.cli import add_arguments as load_arguments
+
+    load_arguments(load)
+    load.set_defaults(handler=cmd_load)
 
     cleanup = commands.add_parser("cleanup", help="remove what an interrupted run left behind")
     cleanup.add_argument("--journal", type=Path, help="the run's journal file (reports/*.journal.jsonl)")

@@ -169,6 +169,8 @@ class ScimClient:
         user_agent: str | None = DEFAULT_USER_AGENT,
         token_provider: Callable[[], str] | None = None,
         read_only: bool = False,
+        record: bool = True,
+        retry_429: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
@@ -177,6 +179,10 @@ class ScimClient:
         self.token_provider = token_provider
         # A live tenant in --read-only mode: no request that could change anything leaves this client.
         self.read_only = read_only
+        # A load run sends thousands of requests: it keeps its own measurements instead of a transcript, and
+        # answers a 429 itself (the whole run waits, as Entra's job does) instead of this client sleeping.
+        self.record = record
+        self.retry_429 = retry_429
         self.timeout = timeout
         self.session = requests.Session()
         self.session.verify = verify
@@ -294,7 +300,8 @@ class ScimClient:
         __tracebackhide__ = True  # `headers` carries the plain token (see `request`)
         with self._lock:
             self.run_requests += 1
-        self._transcript.append(exchange)
+        if self.record:
+            self._transcript.append(exchange)
         for attempt in range(MAX_429_RETRIES + 1):
             self._pace()
             started = time.monotonic()
@@ -329,7 +336,7 @@ class ScimClient:
             exchange.response_headers = self.redact.headers(dict(response.headers))
             exchange.response_body = self.redact(raw.decode(response.encoding or "utf-8", "replace"))
             exchange._json = _OMIT
-            if response.status_code != 429:
+            if response.status_code != 429 or not self.retry_429:
                 self._throttled_out = False
                 return
             if attempt == MAX_429_RETRIES or self._throttled_out:

@@ -31,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="switch on a defect (repeatable); see --list-defects",
     )
+    parser.add_argument("--rate-limit", type=float, default=None, metavar="RPS",
+                        help="answer 429 with Retry-After beyond this many requests per second (default: never)")
     parser.add_argument("--list-defects", action="store_true", help="list the defect switches and exit")
     parser.add_argument(
         "--quirk",
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get("SCIM_TOKEN") or None
     try:
         server = ReferenceServer(host=args.host, port=args.port, token=token, db=args.db, defects=args.defects,
-                                 quirks=args.quirks)
+                                 quirks=args.quirks, rate_limit=args.rate_limit)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ from .quirks import Quirks
 from .schemas import MAX_PAYLOAD
 from .service import Request, Response, ScimService
 from .store import Store
+from .throttle import Throttle
 
 # Bodies a little over the limit are read and answered 413 on a live connection; beyond this the
 # connection is closed after the answer rather than reading megabytes only to throw them away.
@@ -201,9 +202,12 @@ class ReferenceServer:
         db: str = ":memory:",
         defects: Iterable[str] = (),
         quirks: Iterable[str] = (),
+        rate_limit: float | None = None,
     ) -> None:
         self.defects = Defects(defects)
         self.quirks = Quirks(quirks)
+        # Requests per second before it answers 429 with Retry-After (None: never throttles).
+        self.throttle = Throttle(rate_limit, self.defects) if rate_limit else None
         self.host = host
         self.port = port
         self.token = token or secrets.token_urlsafe(24)
@@ -237,7 +241,7 @@ class ReferenceServer:
         self.port = httpd.server_address[1]
         self.store = store
         self._httpd = httpd
-        httpd.service = ScimService(store, self.defects, self.token, self.base_url, self.quirks)
+        httpd.service = ScimService(store, self.defects, self.token, self.base_url, self.throttle, self.quirks)
         # The socket listens from here on; the thread below accepts and hands connections to workers.
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
                                         name="scim-reference-server", daemon=True)
