@@ -1,9 +1,10 @@
 """Proof that every check can fail and that none fails a correct server.
 
-For each defect switch of the reference server, the suite runs (as a user runs it: a separate process,
-real sockets) against a server with only that defect on, once per profile, and the requirement ids that
-fail must be exactly the ones tests/defects.yaml lists: a missing id means a check cannot catch what it
-is meant to catch, an extra one means a check fails for a cause that is not its own.
+For each defect switch of the reference server, the suite runs (as a user runs it: the command line, real
+sockets; in this process, see tests/suite_runner.py) against a server with only that defect on, once per
+profile, and the requirement ids that fail must be exactly the ones tests/defects.yaml lists: a missing id
+means a check cannot catch what it is meant to catch, an extra one means a check fails for a cause that is
+not its own. One test per defect keeps the work in small even pieces for pytest-xdist's workers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import yaml
 
 from scim_conformance.requirements import load_registry
 from scim_conformance.server import DEFECTS, ReferenceServer
-from tests.suite_runner import run_suite
+from tests.suite_runner import run_profiles
 
 MATRIX = yaml.safe_load((Path(__file__).parent / "defects.yaml").read_text(encoding="utf-8"))
 PROFILES: list[str] = MATRIX["profiles"]
@@ -56,8 +57,7 @@ def test_every_requirement_has_a_defect_that_proves_it():
 def test_compliant_server_passes_every_profile(tmp_path):
     """Zero false alarms: the correct reference server passes every check of every profile."""
     with ReferenceServer(token=TOKEN) as server:
-        for profile in PROFILES:
-            run = run_suite(profile, _dir(tmp_path, profile), base_url=server.base_url, token=TOKEN)
+        for profile, run in run_profiles(PROFILES, tmp_path, base_url=server.base_url, token=TOKEN):
             assert run.failing == set(), f"{profile}: false alarms\n{run.stdout[-3000:]}"
             assert run.outcomes("error", "blocked") == set(), run.stdout[-3000:]
             assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
@@ -68,8 +68,7 @@ def test_compliant_server_passes_every_profile(tmp_path):
 def test_defect_fails_exactly_its_requirements(tmp_path, defect):
     # One server process per defect, shared by the profiles' runs (each run makes its own uniquely named data).
     with ReferenceServer(token=TOKEN, defects=(defect,)) as server:
-        for profile in PROFILES:
-            run = run_suite(profile, _dir(tmp_path, profile), base_url=server.base_url, token=TOKEN)
+        for profile, run in run_profiles(PROFILES, tmp_path, base_url=server.base_url, token=TOKEN):
             expected = expected_failures(defect, profile)
             observed = run.failing
             assert observed == expected, (
@@ -79,8 +78,3 @@ def test_defect_fails_exactly_its_requirements(tmp_path, defect):
             assert run.returncode == expected_exit(expected), (run.returncode, run.stdout[-1500:])
             assert list(run.report_dir.glob("*.junit.xml")), "the JUnit report was not written"
 
-
-def _dir(tmp_path: Path, profile: str) -> Path:
-    path = tmp_path / profile
-    path.mkdir()
-    return path

@@ -194,11 +194,20 @@ window.addEventListener("load", function () {
   found.latencyBars = document.querySelectorAll("#scim-latency rect").length;
   found.matrixRows = document.querySelectorAll(".scim-matrix tr[id^='req-']").length;
   found.checks = document.querySelectorAll(".scim-load-check").length;
-  var probe = document.getElementById("load::race-create");
-  found.drawn = probe ? probe.querySelectorAll(".scim-lazy.scim-drawn .scim-x").length : -1;
   var link = document.querySelector("a.scim-check-link");
   found.link = link ? link.getAttribute("data-check") : null;
-  document.documentElement.setAttribute("data-probe", JSON.stringify(found));
+  // The page unpacks the transcript store asynchronously (gzip): look until the race probe's rows are drawn.
+  var tries = 0;
+  function look() {
+    var probe = document.getElementById("load::race-create");
+    found.drawn = probe ? probe.querySelectorAll(".scim-lazy.scim-drawn .scim-x").length : -1;
+    if (found.drawn === 0 && ++tries < 40) {
+      setTimeout(look, 50);
+      return;
+    }
+    document.documentElement.setAttribute("data-probe", JSON.stringify(found));
+  }
+  look();
 });
 </script>"""
 

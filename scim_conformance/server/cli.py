@@ -9,7 +9,6 @@ import sys
 import threading
 
 from .defects import DEFECTS
-from .httpd import ReferenceServer
 from .quirks import QUIRKS
 
 
@@ -53,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
             for name, description in table.items():
                 print(f"{name:<{width}}  {description}")
             return 0
+    from .httpd import ReferenceServer  # only now: the parser above is built for every command
+
     token = args.token or os.environ.get("SCIM_TOKEN") or None
     try:
         server = ReferenceServer(host=args.host, port=args.port, token=token, db=args.db, defects=args.defects,
