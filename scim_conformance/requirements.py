@@ -26,7 +26,7 @@ SEVERITIES = ("MUST", "SHOULD", "MAY")
 WORDS: dict[str, str] = {
     "MUST": "MUST", "SHALL": "MUST", "REQUIRED": "MUST", "must": "MUST", "defined": "MUST", "documented": "MUST",
     "SHOULD": "SHOULD", "should": "SHOULD", "observed": "SHOULD", "tested": "SHOULD",
-    "MAY": "MAY",
+    "MAY": "MAY", "advisory": "MAY",
 }
 
 

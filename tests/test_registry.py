@@ -65,6 +65,7 @@ def test_every_check_names_known_ids_and_every_id_has_a_check():
 
 def test_every_severity_is_its_sources_word():
     """A severity is the word of its source (WORDS), so that no finding is louder or softer than its source."""
+    assert set(WORDS.values()) == set(SEVERITIES)
     registry = load_registry()
     inconsistent = [(r.id, r.severity, r.source.word) for r in registry if WORDS[r.source.word] != r.severity]
     assert inconsistent == []
