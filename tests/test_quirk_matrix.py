@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scim_conformance.requirements import load_registry
 from scim_conformance.server import QUIRKS, ReferenceServer
 from tests.suite_runner import run_suite
 
@@ -26,21 +27,9 @@ ALLOWED: dict[str, dict[str, str]] = {
                             "Microsoft's gallery harness asks for them, so only a profile that onboards a gallery "
                             "app reports their absence, as a deviation"},
 }
-# Quirks whose false alarms are removed by issue 11 parts 1-3 (another branch): each says what it still trips.
-PENDING: dict[str, str] = {
-    "no-canonical-values": "ENTRA-SCHEMAS-DISCOVERY deviates and RFC-DISCOVERY-SCHEMA is blocked until the "
-    "discovery check is split and canonicalValues are judged for gallery apps only",
-    "plain-text-401": "the 401 probes are judged for their body (RFC-ERROR-SCHEMA) and media type until only their "
-    "status counts under the Entra profiles (RFC-AUTH-ERROR-BODY)",
-}
 
 
-def _quirks() -> list[object]:
-    return [pytest.param(q, marks=pytest.mark.xfail(reason=PENDING[q], strict=True)) if q in PENDING else q
-            for q in sorted(QUIRKS)]
-
-
-@pytest.mark.parametrize("quirk", _quirks())
+@pytest.mark.parametrize("quirk", sorted(QUIRKS))
 def test_quirk_raises_no_finding(tmp_path: Path, quirk: str) -> None:
     allowed = ALLOWED.get(quirk, {})
     with ReferenceServer(token=TOKEN, quirks=(quirk,)) as server:
@@ -54,4 +43,6 @@ def test_quirk_raises_no_finding(tmp_path: Path, quirk: str) -> None:
 
 
 def test_allowed_findings_name_known_quirks() -> None:
-    assert sorted(set(ALLOWED) - set(QUIRKS)) == [] and sorted(set(PENDING) - set(QUIRKS)) == []
+    registry = load_registry()
+    assert sorted(set(ALLOWED) - set(QUIRKS)) == []
+    assert sorted({rid for ids in ALLOWED.values() for rid in ids} - set(registry.requirements)) == []

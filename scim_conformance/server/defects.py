@@ -101,6 +101,15 @@ DEFECTS: dict[str, str] = {
     "lost-attribute-update": "reads a user before the write transaction of a PATCH, so concurrent PATCHes overwrite "
     "each other",
     "slow-under-load": "while another request is in flight, serves one request at a time and spends 100 ms on each",
+    # Issue 11 (accuracy): setups confirmed, graded outcomes
+    "duplicate-no-scimtype": "answers a duplicate userName or displayName with 409 but no scimType",
+    "delete-missing-500": "answers 500 instead of 404 to DELETE of an unknown or already deleted id",
+    "auth-error-plain-text": "refuses a missing or wrong bearer token with a text/plain body, not a SCIM Error",
+    "manager-replace-ignored": "answers a replace of the manager with another user's id but keeps the old manager",
+    "reactivation-ignored": "answers a PATCH of active back to true but keeps a deactivated user inactive",
+    "schemas-user-missing": "leaves the core User schema out of the /Schemas list",
+    "create-addresses-rejected": "answers 400 to a user create that carries addresses, as strict validators "
+    "refuse one part of Entra's body (the minimal body is accepted)",
 }
 
 

@@ -172,7 +172,7 @@ class ScimService:
         if scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), self.token.encode()):
             return self._throttled()
         status = 403 if self.defects.on("auth-403") else 401
-        if self.quirks.on("plain-text-401"):
+        if self.defects.on("auth-error-plain-text") or self.quirks.on("plain-text-401"):
             # What an authentication layer in front of the application typically answers.
             response = Response(status, b"Unauthorized", content_type="text/plain; charset=utf-8")
         else:
@@ -309,6 +309,8 @@ class ScimService:
         chosen = list(SCHEMAS) if schema_id is None else [SCHEMAS_BY_ID.get(schema_id.lower())]
         if chosen == [None]:
             raise not_found(f"no schema {schema_id!r}")
+        if schema_id is None and self.defects.on("schemas-user-missing"):
+            chosen = [s for s in chosen if s.name != "User"]
         docs = [s.to_json(self.base_url, canonical_values=canonical) for s in chosen]
         if self.defects.on("schemas-primary-as-string"):
             for doc in docs:
@@ -581,7 +583,8 @@ class ScimService:
             return
         clash = [d for d in self.store.find(rtype.name, attribute, value) if d["id"] != own_id]
         if clash and not self.defects.on(defect):
-            raise ScimError(409, f"{attribute} {value!r} is already taken", "uniqueness")
+            scim_type = None if self.defects.on("duplicate-no-scimtype") else "uniqueness"
+            raise ScimError(409, f"{attribute} {value!r} is already taken", scim_type)
 
     def _document(
         self, rtype: ResourceType, resource_id: str, content: dict[str, Any], previous: dict[str, Any] | None
@@ -608,6 +611,9 @@ class ScimService:
     def create(self, rtype: ResourceType, body: Any, params: dict[str, str]) -> Response:
         if self.defects.on("reject-null-values") and contains_null(body):
             raise invalid_value("null values are not allowed")
+        if rtype.name == "User" and isinstance(body, dict) and any(k.lower() == "addresses" for k in body) \
+                and self.defects.on("create-addresses-rejected"):
+            raise invalid_value("addresses are not accepted on create")
         cleaner = Cleaner(rtype, self.defects, self.quirks)
         listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
         content = cleaner.clean(body, listed_schemas=listed)
@@ -691,6 +697,8 @@ class ScimService:
             if not self.store.delete(rtype.name, resource_id):
                 if self.defects.on("delete-missing-204"):
                     return Response(204)
+                if self.defects.on("delete-missing-500"):
+                    raise ScimError(500, "internal error")
                 raise not_found(f"{rtype.name} {resource_id!r} not found")
             # A deleted user or group is no longer anybody's member.
             for group in self.store.groups_with_member(resource_id):
