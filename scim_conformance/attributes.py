@@ -202,3 +202,8 @@ def path_shaped_keys(resource: dict[str, Any]) -> list[str]:
         if shaped:
             junk.append(key)
     return junk
+
+
+def primary_flag(value: Any) -> Any:
+    """A returned 'primary' as a flag: left out or null means not primary (RFC 7643 §2.4), so it reads as false."""
+    return False if value is None else value

@@ -130,11 +130,16 @@ class Target(Connection):
     defect: list[str] = option([], "--defect",  # noqa: RUF009
                                "with the bundled server: switch one of its defects on (see serve --list-defects; "
                                "repeatable)", pytest="--reference-defect", metavar="NAME")
+    quirk: list[str] = option([], "--quirk",  # noqa: RUF009
+                              "with the bundled server: switch one of its legal quirks on (see serve --list-quirks; "
+                              "repeatable)", pytest="--reference-quirk", metavar="NAME")
 
     def usage_problem(self) -> str | None:
         """What makes these options unusable before anything starts (one line), or None."""
-        if self.defect and self.scim_url:
-            return f"{self.flag('defect')} applies to the bundled reference server only (drop {self.flag('scim_url')})"
+        for switch in ("defect", "quirk"):
+            if getattr(self, switch) and self.scim_url:
+                return (f"{self.flag(switch)} applies to the bundled reference server only "
+                        f"(drop {self.flag('scim_url')})")
         if self.scim_url and not self.has_credentials():
             return self.missing_token(self.scim_url)
         return None

@@ -140,7 +140,7 @@ def start(plan: Plan) -> Run:
 
         token = token or secrets.token_urlsafe(24)
         try:
-            server = ReferenceServer(token=token, defects=tuple(options.defect))
+            server = ReferenceServer(token=token, defects=tuple(options.defect), quirks=tuple(options.quirk))
         except ValueError as exc:
             raise OptionError(str(exc)) from None
         server.start()

@@ -349,8 +349,8 @@ def canonical_values(c: Client) -> bool:
     return "canonicalValues" in c.get("/Schemas").text
 
 
-def schema_nulls(c: Client) -> bool:
-    return any(None in a.values() for s in c.get("/Schemas").json()["Resources"] for a in s["attributes"])
+def spc_bulk(c: Client) -> bool:
+    return "bulk" in c.get("/ServiceProviderConfig").json()
 
 
 def total_type(c: Client) -> str:
@@ -538,7 +538,7 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "drop-active": (active_shown, True, False),
     "password-echoed": (password_shown, False, True),
     "schemas-no-canonical-values": (canonical_values, True, False),
-    "schemas-null-properties": (schema_nulls, False, True),
+    "spc-bulk-missing": (spc_bulk, True, False),
     "list-total-string": (total_type, "int", "str"),
     "group-schemas-missing": (group_schemas, True, False),
     "username-lowercased": (username_kept, True, False),
