@@ -149,7 +149,8 @@ def _applicable(profile: Profile, registry: Registry) -> set[str]:
     features = _profile_features(profile)
     return {
         r.id for r in registry
-        if r.capability in profile.capabilities and r.id not in profile.exclude and set(r.needs) <= features
+        if r.capability in profile.capabilities | profile.advisory and r.id not in profile.exclude
+        and set(r.needs) <= features
     }
 
 

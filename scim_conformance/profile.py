@@ -141,6 +141,9 @@ class Profile:
     capabilities: frozenset[str]
     exclude: frozenset[str]
     severity: Mapping[str, str]
+    # Capabilities run for information only: reported under advisory_title, never part of the verdict.
+    advisory: frozenset[str] = frozenset()
+    advisory_title: str = ""
 
     def user_mapping(self, target: str) -> AttributeMapping | None:
         wanted = target.lower()
@@ -167,6 +170,8 @@ class Profile:
                 "capabilities": sorted(self.capabilities),
                 "exclude": sorted(self.exclude),
                 "severity": dict(sorted(self.severity.items())),
+                **({"advisory": {"title": self.advisory_title, "capabilities": sorted(self.advisory)}}
+                   if self.advisory else {}),
             },
         }
 
@@ -247,6 +252,8 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], path: Path) -> dict[st
                 target["capabilities"] = list(value["capabilities"])
             target["exclude"] = sorted(set(target.get("exclude", [])) | set(value.get("exclude", [])))
             target.setdefault("severity", {}).update(value.get("severity", {}))
+            if "advisory" in value:
+                target["advisory"] = copy.deepcopy(value["advisory"])
         else:
             merged[key] = copy.deepcopy(value)
     return merged
@@ -344,6 +351,8 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
         capabilities=frozenset(requirements.get("capabilities", [])),
         exclude=frozenset(requirements.get("exclude", [])),
         severity=dict(requirements.get("severity", {})),
+        advisory=frozenset(requirements.get("advisory", {}).get("capabilities", [])),
+        advisory_title=requirements.get("advisory", {}).get("title", ""),
     )
 
 

@@ -58,6 +58,9 @@ class RunResults:
         self.checks: list[dict[str, Any]] = []
         self.started = time.time()
         self.meta: dict[str, Any] = {}
+        # Run for information only (the profile's advisory capabilities): at most a deviation, never in the verdict.
+        self.advisory = {r.id for r in registry
+                         if r.capability in profile.advisory and r.capability not in profile.capabilities}
 
     def add(self, record: dict[str, Any]) -> None:
         self.checks.append(record)
@@ -84,7 +87,8 @@ class RunResults:
         outcomes = {}
         for rid, found in seen.items():
             if "fail" in found:
-                outcome = "fail" if self.severity(rid) == "MUST" or self.strict else "deviation"
+                judged = (self.severity(rid) == "MUST" or self.strict) and rid not in self.advisory
+                outcome = "fail" if judged else "deviation"
             elif "error" in found:
                 outcome = "error"
             elif "pass" in found:
@@ -101,7 +105,7 @@ class RunResults:
         return outcomes
 
     def verdict(self) -> dict[str, Any]:
-        outcomes = self.requirement_outcomes()
+        outcomes = {r: o for r, o in self.requirement_outcomes().items() if r not in self.advisory}
         counts: dict[str, dict[str, int]] = {s: {o: 0 for o in OUTCOME_ORDER} for s in ("MUST", "SHOULD", "MAY")}
         for rid, outcome in outcomes.items():
             counts[self.severity(rid)][outcome] += 1
@@ -148,6 +152,8 @@ class RunResults:
             checks = by_requirement.get(rid, [])
             entry = requirement.as_dict(self.severity(rid))
             entry["capability_title"] = self.registry.capabilities.get(requirement.capability, requirement.capability)
+            if rid in self.advisory:
+                entry["capability_title"] = f"{self.profile.advisory_title}: {entry['capability_title']}"
             entry["outcome"] = outcomes[rid]
             entry["checks"] = [c["nodeid"] for c in checks]
             entry["failures"] = [

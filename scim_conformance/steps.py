@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from scim_conformance import expect
 from scim_conformance.client import Exchange, ScimClient
 from scim_conformance.profile import Dialect
@@ -30,3 +32,10 @@ def patch(scim: ScimClient, endpoint: str, resource_id: str, requirement: str, d
     """Send a PatchOp and accept either answer RFC 7644 §3.5.2 allows (200 with the resource, or 204)."""
     exchange = scim.patch(f"{endpoint}/{resource_id}", dialect.patch(*operations))
     return expect.status(exchange, requirement, 200, 204)
+
+
+def advertised(service_provider_config: dict[str, Any], feature: str) -> None:
+    """Not applicable unless /ServiceProviderConfig says `feature` is supported (RFC 7643 §5: filter, patch, ...)."""
+    section = service_provider_config.get(feature)
+    if not (isinstance(section, dict) and section.get("supported") is True):
+        pytest.skip(f"not applicable: /ServiceProviderConfig does not advertise {feature}")

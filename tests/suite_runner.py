@@ -13,6 +13,16 @@ from typing import Any
 FAILING = ("fail", "deviation")
 
 
+def advisory(profile: str) -> set[str]:
+    """The requirements a profile runs for information only (its advisory capabilities, e.g. the RFC in an
+    Entra report): they never change its verdict, and the profile that judges them proves them."""
+    from scim_conformance.profile import load_profile
+    from scim_conformance.requirements import load_registry
+
+    capabilities = load_profile(profile).advisory
+    return {r.id for r in load_registry() if r.capability in capabilities}
+
+
 @dataclass
 class SuiteRun:
     returncode: int
@@ -49,4 +59,4 @@ def run_suite(profile: str, report_dir: Path, *, base_url: str | None = None, to
     return SuiteRun(done.returncode, done.stdout, done.stderr, report_dir)
 
 
-__all__ = ["FAILING", "SuiteRun", "run_suite"]
+__all__ = ["FAILING", "SuiteRun", "advisory", "run_suite"]

@@ -126,10 +126,11 @@ def parse_attr_path(word: str) -> AttrPath:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, flat_precedence: bool = False) -> None:
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
+        self.flat_precedence = flat_precedence  # the filter-flat-precedence defect: and/or left to right
 
     def peek(self) -> Token | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -151,6 +152,11 @@ class _Parser:
         return None
 
     def expression(self) -> Node:
+        if self.flat_precedence:
+            node = self.factor()
+            while word := self.keyword("and", "or"):
+                node = And(node, self.factor()) if word == "and" else Or(node, self.factor())
+            return node
         node = self.conjunction()
         while self.keyword("or"):
             node = Or(node, self.conjunction())
@@ -229,12 +235,12 @@ class _Parser:
         raise FilterError(f"expected a value (quoted string, number, true, false or null), found {token.text!r}")
 
 
-def parse_filter(text: str) -> Node:
+def parse_filter(text: str, *, flat_precedence: bool = False) -> Node:
     if not isinstance(text, str) or not text.strip():
         raise FilterError("empty filter")
     if len(text) > 4096:
         raise FilterError("filter too long")
-    parser = _Parser(text)
+    parser = _Parser(text, flat_precedence)
     try:
         node = parser.expression()
     except RecursionError as exc:
