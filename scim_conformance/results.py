@@ -99,7 +99,8 @@ class RunResults:
                 outcome = "disabled"
             else:
                 outcome = "not-applicable"
-            if rid not in self.applicable and outcome in ("blocked", "not-applicable", "disabled"):
+            if rid not in self.applicable:
+                # Also when a check verifying several requirements judged it: the profile does not use it.
                 outcome = "not-applicable"
             outcomes[rid] = outcome
         return outcomes

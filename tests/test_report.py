@@ -359,3 +359,9 @@ def test_every_profile_writes_a_document_the_schema_accepts(profile: str, tmp_pa
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors[:10])
     page = report_file(run, ".html").read_text(encoding="utf-8")
     assert htmllib.escape(run.document["verdict"]["summary"], quote=False) in page
+
+
+def test_a_check_missing_only_advisory_requirements_is_a_deviation():
+    """The RFC in an Entra report: a broken MUST of the RFC shows as a deviation there, never as a failure."""
+    record = _record("fail", "x")
+    assert html.shown_outcome(record, lambda rid: {"severity": "MUST", "advisory": True}) == "deviation"

@@ -44,7 +44,9 @@ class ReportViews:
         run = self._run()
         if run is None or rid not in run.registry:
             return None
-        return run.registry[rid].as_dict(run.results.severity(rid))
+        entry = run.registry[rid].as_dict(run.results.severity(rid))
+        entry["advisory"] = rid in run.results.advisory  # shown, never failing (e.g. the RFC in an Entra report)
+        return entry
 
     def strict(self) -> bool:
         run = self._run()

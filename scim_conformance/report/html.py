@@ -253,7 +253,8 @@ def shown_outcome(record: Mapping[str, Any], requirement: RequirementLookup, *, 
     outcome = str(record.get("outcome", "pass"))
     if outcome != "fail" or strict:
         return outcome
-    severities = [(requirement(r) or {}).get("severity", "MUST") for r in record.get("failed_requirements") or []]
+    found = [requirement(r) or {} for r in record.get("failed_requirements") or []]
+    severities = ["MAY" if f.get("advisory") else f.get("severity", "MUST") for f in found]
     return "deviation" if severities and "MUST" not in severities else "fail"
 
 
