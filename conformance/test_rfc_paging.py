@@ -43,3 +43,22 @@ def test_paging(scim, users, identities, scim_run, service_provider_config):
 def _number(value: object) -> object:
     # A numeric string is judged by RFC-LIST-RESPONSE-SCHEMA; paging only needs the number.
     return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+@requirement("RFC-SORT")
+def test_sorting(scim, users, identities, scim_run, service_provider_config):
+    """A client lists three users by title, descending, then in the default (ascending) order."""
+    rid = "RFC-SORT"
+    advertised(service_provider_config, "sort")
+    advertised(service_provider_config, "filter")  # the list is scoped to this check's users by a filter
+    tag = f"{scim_run.prefix} sort "
+    # Created out of order, and "C" in capitals: title is not caseExact, so it sorts between "b" and "d".
+    names = {title: users.create({**plain_body(identities.user_body()), "title": tag + title})["id"]
+             for title in ("b", "C", "a")}
+    scope = {"filter": f"title sw {json.dumps(tag)}", "attributes": "id,title"}
+    for order, wanted in (("descending", ["C", "b", "a"]), (None, ["a", "b", "C"])):
+        params = {**scope, "sortBy": "title", **({"sortOrder": order} if order else {})}
+        exchange = scim.get("/Users", params=params, partial=True)
+        ids = [r.get("id") for r in expect.list_response(exchange, rid)]
+        got = [title for i in ids for title, mine in names.items() if mine == i]
+        expect.equal(rid, f"titles sorted {order or 'by default (ascending)'}", wanted, got, exchange)

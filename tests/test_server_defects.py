@@ -481,6 +481,14 @@ def me(c: Client) -> int:
     return c.get("/Me").status_code
 
 
+def sorted_titles(c: Client) -> list[str]:
+    tag = uuid.uuid4().hex
+    for title in ("b", "C", "a"):
+        c.user(title=f"{tag} {title}")
+    listed = c.get("/Users", filter=f'title sw "{tag}"', sortBy="title", sortOrder="descending").json()
+    return [r["title"][-1] for r in listed["Resources"]]
+
+
 def etag_header(c: Client) -> bool:
     return "ETag" in c.get(f"/Users/{c.user()['id']}").headers
 
@@ -580,6 +588,7 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "me-404": (me, 501, 404),
     "etag-header-missing": (etag_header, True, False),
     "if-match-ignored": (stale_if_match, 412, 200),
+    "sort-ignored": (sorted_titles, ["C", "b", "a"], ["b", "C", "a"]),
 }
 
 

@@ -108,6 +108,7 @@ DEFECTS: dict[str, str] = {
     "me-404": "answers 404 to /Me instead of 501 Not Implemented",
     "etag-header-missing": "leaves the ETag header out of answers with a single resource (etag is advertised)",
     "if-match-ignored": "applies PUT, PATCH and DELETE whatever version If-Match names",
+    "sort-ignored": "ignores sortBy and sortOrder, listing resources in creation order (sort is advertised)",
 }
 
 

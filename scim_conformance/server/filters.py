@@ -394,6 +394,19 @@ def _values(obj: Any, path: AttrPath, core_urn: str) -> list[Any]:
     return out
 
 
+def sort_value(resource: dict[str, Any], path: AttrPath, core_urn: str) -> Any:
+    """The value a resource is sorted by (RFC 7644 §3.4.2.3): a multi-valued attribute sorts by its primary
+    value, else its first one."""
+    container = _container(resource, path.urn, core_urn)
+    value = get_ci(container, path.attr)
+    if isinstance(value, list):
+        chosen = next((v for v in value if isinstance(v, dict) and get_ci(v, "primary") is True), None)
+        value = chosen if chosen is not None else (value[0] if value else None)
+    if isinstance(value, dict):
+        value = get_ci(value, path.sub or "value")
+    return value
+
+
 def _compare_one(actual: Any, node: Compare) -> bool:
     expected = node.value
     op = node.op

@@ -30,7 +30,9 @@ from .filters import (
     ValuePath,
     bind,
     matches,
+    parse_attr_path,
     parse_filter,
+    sort_value,
     walk,
 )
 from .patch import Patcher
@@ -450,6 +452,11 @@ class ScimService:
         text = params.get("filter")
         if text is not None and self.defects.on("filter-ignored"):
             text = None
+        sort_by = params.get("sortby")
+        if sort_by and self.defects.on("sort-ignored"):
+            sort_by = None
+        if text is None and sort_by:
+            text = "id pr"  # sorting needs every match in hand, as a filter does
         if text is None:
             total = self.store.count(rtype.name)
             page = self.store.page(rtype.name, start - 1, count) if count else []
@@ -462,12 +469,40 @@ class ScimService:
                 found = []
             if not found and self.defects.on("filter-miss-404"):
                 raise not_found("no resource matches the filter")
+            if sort_by:
+                found = self._sorted(rtype, found, sort_by, params.get("sortorder"))
             total = len(found)
             page = found[start - 1:start - 1 + count]
         resources = [self.output(rtype, doc, params) for doc in page]
         if self.defects.on("paging-wrong-total"):
             total = len(resources)
         return Response(200, self._list_response(resources, total, start))
+
+    def _sorted(self, rtype: ResourceType, docs: list[dict[str, Any]], sort_by: str, order: str | None
+                ) -> list[dict[str, Any]]:
+        """RFC 7644 §3.4.2.3: by the attribute's value (case-insensitively unless caseExact), resources without
+        one last when ascending (the default) and first when descending."""
+        descending = (order or "ascending").lower() == "descending"
+        if (order or "ascending").lower() not in ("ascending", "descending"):
+            raise invalid_value(f"sortOrder must be ascending or descending, not {order!r}")
+        try:
+            path = parse_attr_path(sort_by)
+        except FilterError as exc:
+            raise invalid_value(f"invalid sortBy {sort_by!r}: {exc}") from exc
+        definition = self._resolver(rtype)(path, None)
+        exact = definition is not None and definition.case_exact
+
+        def key(doc: dict[str, Any]) -> tuple[bool, Any]:
+            value = sort_value(doc, path, rtype.core.id)
+            if isinstance(value, str) and not exact:
+                value = value.lower()
+            if value is None or isinstance(value, dict | list):
+                return (True, "")
+            return (False, (0, value) if isinstance(value, bool | int | float) else (1, str(value)))
+
+        present = sorted((d for d in docs if not key(d)[0]), key=key, reverse=descending)
+        absent = [d for d in docs if key(d)[0]]
+        return absent + present if descending else present + absent
 
     def search_everywhere(self, params: dict[str, str]) -> Response:
         """One ListResponse over every resource type, each resource shaped by its own type.
