@@ -14,13 +14,13 @@ requirement = pytest.mark.requirement
 
 
 @requirement("RFC-PAGING")
-def test_paging(scim, users, identities, scim_run, service_provider_config):
+def test_paging(scim, users, identities, service_provider_config):
     """A client counts three users with count=0, then pages through them two at a time from startIndex 0."""
     rid = "RFC-PAGING"
     advertised(service_provider_config, "filter")  # the walk is scoped to this run's users by a filter
-    tag = f"{scim_run.prefix} paging"  # this check's users only, whatever else the run left behind
+    tag = f"{identities.prefix} paging"  # this check's users only, whatever else the run left behind
     mine = {users.create({**plain_body(identities.user_body()), "title": tag})["id"] for _ in range(3)}
-    scope = {"filter": f"userName sw {json.dumps(scim_run.prefix)} and title eq {json.dumps(tag)}",
+    scope = {"filter": f"userName sw {json.dumps(identities.prefix)} and title eq {json.dumps(tag)}",
              "attributes": "id"}
     counted = scim.get("/Users", params={**scope, "count": 0}, partial=True)
     if expect.list_response(counted, rid):
@@ -46,12 +46,12 @@ def _number(value: object) -> object:
 
 
 @requirement("RFC-SORT")
-def test_sorting(scim, users, identities, scim_run, service_provider_config):
+def test_sorting(scim, users, identities, service_provider_config):
     """A client lists three users by title, descending, then in the default (ascending) order."""
     rid = "RFC-SORT"
     advertised(service_provider_config, "sort")
     advertised(service_provider_config, "filter")  # the list is scoped to this check's users by a filter
-    tag = f"{scim_run.prefix} sort "
+    tag = f"{identities.prefix} sort "
     # Created out of order, and "C" in capitals: title is not caseExact, so it sorts between "b" and "d".
     names = {title: users.create({**plain_body(identities.user_body()), "title": tag + title})["id"]
              for title in ("b", "C", "a")}

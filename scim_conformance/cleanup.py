@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 from scim_conformance.client import ScimClient, TransportError
 from scim_conformance.journal import leftovers
-
-
-def _token(args: argparse.Namespace) -> str | None:
-    if args.scim_token_file:
-        return Path(args.scim_token_file).read_text(encoding="utf-8").strip()
-    return os.environ.get(args.scim_token_env)
+from scim_conformance.options import Connection, OptionError, from_namespace
+from scim_conformance.outcomes import ExitCode
 
 
 def run_cleanup(args: argparse.Namespace) -> int:
+    """The same token, TLS and OAuth options as `run`, so a run can be cleaned with its own credentials."""
     if not args.journal and not args.prefix:
         print("scim-conformance cleanup: give --journal FILE or --prefix P", file=sys.stderr)
-        return 2
-    token = _token(args)
+        return ExitCode.USAGE
+    connection = from_namespace(Connection, args)
+    try:
+        return _cleanup(args, connection)
+    except OptionError as exc:
+        print(f"scim-conformance cleanup: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+
+
+def _cleanup(args: argparse.Namespace, connection: Connection) -> int:
+    token = connection.token()
     base_url = args.scim_url
     targets: list[tuple[str, str, str]] = []
     run_prefix: str | None = None
@@ -33,19 +38,19 @@ def run_cleanup(args: argparse.Namespace) -> int:
             unconfirmed = unconfirmed_creates(args.journal)
         except OSError as exc:
             print(f"scim-conformance cleanup: {args.journal}: {exc.strerror}", file=sys.stderr)
-            return 2
+            return ExitCode.USAGE
         base_url = base_url or journal_url
-    if not base_url or not token:
+    if not base_url or not (token or connection.oauth_token_url):
         print("scim-conformance cleanup: need the SCIM URL (--scim-url or the journal) and a token "
-              f"(${args.scim_token_env} or --scim-token-file)", file=sys.stderr)
-        return 2
+              f"(${args.scim_token_env}, --scim-token-file or --oauth-token-url)", file=sys.stderr)
+        return ExitCode.USAGE
     if args.prefix and len(args.prefix) < MIN_PREFIX:
         # Prefixes are generated as scimc<hex>; anything shorter could match a real person's name.
         print(f"scim-conformance cleanup: --prefix must be a run prefix (at least {MIN_PREFIX} characters)",
               file=sys.stderr)
-        return 2
-    verify: bool | str = False if args.insecure else (args.ca_bundle or True)
-    client = ScimClient(base_url, token, verify=verify)
+        return ExitCode.USAGE
+    client = ScimClient(base_url, token, verify=connection.verify, timeout=connection.timeout,
+                        token_provider=connection.token_provider())
     try:
         if run_prefix and unconfirmed:
             targets += in_flight_creates(client, run_prefix, unconfirmed, targets)
@@ -74,10 +79,10 @@ def run_cleanup(args: argparse.Namespace) -> int:
                 failures += 1
                 print(f"FAILED {endpoint}/{resource_id}: {exchange.status} {exchange.response_body or ''}"[:300])
         print(f"cleanup: {len(targets) - failures} removed, {failures} failed or left alone")
-        return 1 if failures else 0
+        return ExitCode.FAILED if failures else ExitCode.OK
     except TransportError as exc:
         print(f"scim-conformance cleanup: {exc}", file=sys.stderr)
-        return 3
+        return ExitCode.UNUSABLE
 
 
 MIN_PREFIX = 6

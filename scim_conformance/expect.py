@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 
 from scim_conformance.attributes import ERROR, LIST_RESPONSE
 from scim_conformance.client import Exchange
+from scim_conformance.outcomes import Outcome, stop
 
 
 class RequirementFailure(AssertionError):
@@ -22,6 +23,21 @@ class RequirementFailure(AssertionError):
 
 def fail(requirement: str, expected: str, actual: str, exchange: Exchange | None = None) -> NoReturn:
     raise RequirementFailure(requirement, expected, actual, exchange)
+
+
+def blocked(reason: str) -> NoReturn:
+    """A premise of the check did not hold (e.g. its user could not be created): nothing is judged."""
+    stop(Outcome.BLOCKED, f"blocked: {reason}")
+
+
+def not_applicable(reason: str) -> NoReturn:
+    """The profile (or the server's advertised features) does not use what the check is about."""
+    stop(Outcome.NOT_APPLICABLE, f"not applicable: {reason}")
+
+
+def disabled(reason: str) -> NoReturn:
+    """Switched off for this run (--read-only)."""
+    stop(Outcome.DISABLED, f"read-only: {reason}")
 
 
 def describe(exchange: Exchange) -> str:

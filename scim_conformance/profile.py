@@ -20,7 +20,9 @@ import jsonschema
 import yaml
 
 from scim_conformance.attributes import PATCH_OP, AttributePath, AttributePathError, parse_path
+from scim_conformance.expressions import Context, ExpressionError, Node, check, evaluate, parse
 from scim_conformance.paths import profiles_dir
+from scim_conformance.sources import SAMPLE_GROUP, SAMPLE_USER, SOURCE_GROUP_ATTRIBUTES, SOURCE_USER_ATTRIBUTES
 
 _UNSET: Any = object()
 
@@ -31,7 +33,7 @@ class ProfileError(Exception):
 
 @dataclass(frozen=True)
 class AttributeMapping:
-    """One row of the IdP's attribute-mapping screen: target SCIM path <- source attribute (or a default)."""
+    """One row of the IdP's attribute-mapping screen: target SCIM path <- source expression (or a default)."""
 
     target: str
     path: AttributePath
@@ -39,6 +41,8 @@ class AttributeMapping:
     type: str = "string"
     default: Any = None
     matching: int | None = None
+    flow: str = "Always"  # Entra's flowType: Always, or ObjectAddOnly ("only during object creation"), ...
+    expression: Node | None = field(default=None, compare=False, repr=False)  # `source`, parsed
 
     def as_dict(self) -> dict[str, Any]:
         row: dict[str, Any] = {"target": self.target, "type": self.type}
@@ -48,6 +52,8 @@ class AttributeMapping:
             row["default"] = self.default
         if self.matching is not None:
             row["matching"] = self.matching
+        if self.flow != "Always":
+            row["flow"] = self.flow
         return row
 
 
@@ -144,6 +150,10 @@ class Profile:
     # Capabilities run for information only: reported under advisory_title, never part of the verdict.
     advisory: frozenset[str] = frozenset()
     advisory_title: str = ""
+    # From an imported Entra schema: object flows, scoping filters (data only) and the app's attribute list.
+    flow_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    scope: Mapping[str, Any] = field(default_factory=dict)
+    target_attributes: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
 
     def user_mapping(self, target: str) -> AttributeMapping | None:
         wanted = target.lower()
@@ -173,7 +183,11 @@ class Profile:
                 **({"advisory": {"title": self.advisory_title, "capabilities": sorted(self.advisory)}}
                    if self.advisory else {}),
             },
-        }
+        } | {key: value for key, value in (
+            ("flow_types", {k: list(v) for k, v in self.flow_types.items()}),
+            ("scope", dict(self.scope)),
+            ("target_attributes", {k: [dict(a) for a in v] for k, v in self.target_attributes.items()}),
+        ) if value}
 
 
 @cache
@@ -240,7 +254,8 @@ def _short(error: jsonschema.ValidationError) -> str:
 def _merge(parent: dict[str, Any], child: dict[str, Any], path: Path) -> dict[str, Any]:
     merged = copy.deepcopy(parent)
     for key, value in child.items():
-        if key in ("dialect", "resources", "matching") and isinstance(value, dict):
+        if key in ("dialect", "resources", "matching", "flow_types", "scope", "target_attributes") and isinstance(
+                value, dict):
             merged.setdefault(key, {}).update(value)
         elif key == "mappings":
             for kind, changes in value.items():
@@ -277,6 +292,19 @@ def _apply_mapping_changes(rows: list[dict[str, Any]], changes: Any, path: Path,
     return list(by_target.values())
 
 
+def _expression(row: dict[str, Any], kind: str, where: str) -> Node | None:
+    """The mapping's source parsed, checked and evaluated once, so that no mapping is dropped silently."""
+    if "source" not in row:
+        return None
+    try:
+        node = parse(row["source"])
+        check(node, SOURCE_USER_ATTRIBUTES if kind == "users" else SOURCE_GROUP_ATTRIBUTES)
+        evaluate(node, SAMPLE_USER if kind == "users" else SAMPLE_GROUP, Context())
+    except ExpressionError as exc:
+        raise ProfileError(f"{where}: source {row['source']!r}: {exc}") from None
+    return node
+
+
 def _mappings(rows: list[dict[str, Any]], kind: str, path: Path) -> tuple[AttributeMapping, ...]:
     resource = "User" if kind == "users" else "Group"
     result = []
@@ -292,7 +320,8 @@ def _mappings(rows: list[dict[str, Any]], kind: str, path: Path) -> tuple[Attrib
             raise ProfileError(f"{where}: a boolean target needs a boolean default, got {default!r}")
         if kind_of == "string" and isinstance(default, bool):
             raise ProfileError(f"{where}: a string target needs a string default, got {default!r}")
-        result.append(AttributeMapping(row["target"], parsed, row.get("source"), kind_of, default, row.get("matching")))
+        result.append(AttributeMapping(row["target"], parsed, row.get("source"), kind_of, default, row.get("matching"),
+                                       row.get("flow", "Always"), _expression(row, kind, where)))
     return tuple(result)
 
 
@@ -332,6 +361,12 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
             raise ProfileError(f"{path}: matching.users[{i}]: {target!r} is not a mapped target")
     if not resources.get("users", True):
         raise ProfileError(f"{path}: resources.users: a profile must provision users")
+    targets = data.get("target_attributes", {})
+    for kind, rows in (("users", users), ("groups", groups)):
+        known = {a["name"].lower() for a in targets.get(kind, [])}
+        for i, mapping in enumerate(rows):
+            if known and mapping.target.lower() not in known:
+                raise ProfileError(f"{path}: mappings.{kind}[{i}] ({mapping.target}): not in target_attributes.{kind}")
     return Profile(
         name=data["name"],
         description=data["description"].strip(),
@@ -353,6 +388,9 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
         severity=dict(requirements.get("severity", {})),
         advisory=frozenset(requirements.get("advisory", {}).get("capabilities", [])),
         advisory_title=requirements.get("advisory", {}).get("title", ""),
+        flow_types={k: tuple(v) for k, v in data.get("flow_types", {}).items()},
+        scope=dict(data.get("scope", {})),
+        target_attributes={k: tuple(v) for k, v in targets.items()},
     )
 
 

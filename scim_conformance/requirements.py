@@ -2,23 +2,29 @@
 
 A requirement has a stable id, a severity, a capability (the group it is shown under), a structured
 source (a document key from the registry's own table plus a section) and one sentence of what a
-conforming server does. The report is keyed by these ids.
+conforming server does. The report is keyed by these ids. The file is checked against
+`requirements.schema.json` on every load, as profiles are, and a broken one is refused in one line.
 """
 
 from __future__ import annotations
 
-import re
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 
 from scim_conformance.paths import checks_dir
 
 SEVERITIES = ("MUST", "SHOULD", "MAY")
-ID_PATTERN = re.compile(r"^(ENTRA|RFC|TENANT)-[A-Z0-9]+(-[A-Z0-9]+)*$")
+
+
+class RegistryError(Exception):
+    """A broken requirements.yaml; the message is the one line the user sees."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class Requirement:
     source: Source
     in_practice: str
     needs: tuple[str, ...] = ()  # profile features it applies to only (groups, email-matching, ...)
+    messages: tuple[str, ...] = ()  # cross-cutting: the message kinds whose schema it judges on every response
+    media_type: str | None = None  # cross-cutting: the media type every response with a body carries
 
     def as_dict(self, severity: str | None = None) -> dict[str, Any]:
         return {
@@ -49,6 +57,7 @@ class Requirement:
             "source": {"doc": self.source.doc, "title": self.source.title, "section": self.source.section,
                        "url": self.source.url, "evidence": self.source.evidence},
             "in_practice": self.in_practice,
+            "cross_cutting": bool(self.messages or self.media_type),
         }
 
 
@@ -63,24 +72,52 @@ class Registry:
     def __contains__(self, requirement_id: object) -> bool:
         return requirement_id in self.requirements
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Requirement]:
         return iter(self.requirements.values())
+
+    def message_requirement(self, message_kind: str) -> str | None:
+        """The requirement that judges every response of this message kind against its schema."""
+        for requirement in self:
+            if message_kind in requirement.messages:
+                return requirement.id
+        return None
+
+    @property
+    def media_type_requirements(self) -> list[Requirement]:
+        return [r for r in self if r.media_type]
 
 
 def registry_file() -> Path:
     return checks_dir() / "requirements.yaml"
 
 
+def _checked(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RegistryError(f"{path}: {exc}") from None
+    schema = json.loads((path.parent / "requirements.schema.json").read_text(encoding="utf-8"))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top)"
+        raise RegistryError(f"{path}: at {where}: {error.message}")
+    return dict(data)
+
+
 @cache
 def load_registry(path: Path | None = None) -> Registry:
-    data = yaml.safe_load((path or registry_file()).read_text(encoding="utf-8"))
+    path = path or registry_file()
+    data = _checked(path)
     sources: dict[str, dict[str, str]] = data["sources"]
     capabilities: dict[str, str] = data["capabilities"]
     requirements: dict[str, Requirement] = {}
     for row in data["requirements"]:
         rid = row["id"]
         if rid in requirements:
-            raise ValueError(f"requirement {rid} is defined twice")
+            raise RegistryError(f"{path}: requirement {rid} is defined twice")
+        if row["source"]["doc"] not in sources or row["capability"] not in capabilities:
+            raise RegistryError(f"{path}: {rid}: unknown source doc {row['source']['doc']!r} or capability "
+                                f"{row['capability']!r}")
         doc = sources[row["source"]["doc"]]
         section = str(row["source"].get("section", ""))
         url = doc["url"].format(section=section.replace("§", "").strip()) if "{section}" in doc["url"] \
@@ -93,5 +130,7 @@ def load_registry(path: Path | None = None) -> Registry:
             source=Source(row["source"]["doc"], doc["title"], section, url, row["source"].get("evidence", "")),
             in_practice=row.get("in_practice", "").strip(),
             needs=tuple(row.get("needs", ())),
+            messages=tuple(row.get("judges", {}).get("messages", ())),
+            media_type=row.get("judges", {}).get("media_type"),
         )
     return Registry(requirements, capabilities)

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from scim_conformance.attributes import CORE_GROUP, CORE_USER, ENTERPRISE_USER
 from scim_conformance.client import Exchange, ScimClient, TransportError
-from scim_conformance.expect import describe
+from scim_conformance.expect import blocked, describe, disabled
 from scim_conformance.journal import Journal
-
-BLOCKED = "blocked:"
 
 
 def plain_body(body: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +40,7 @@ class Resources:
     def post(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> Exchange:
         """POST a body and take ownership of whatever it creates (the check judges the answer itself)."""
         if self.read_only:
-            pytest.skip("read-only: this check creates resources")
+            disabled("this check creates resources")
         name = body.get("userName") or body.get("displayName") or ""
         self.journal.intend(self.endpoint, name)
         exchange = self.client.post(self.endpoint, body, headers=headers)
@@ -67,8 +63,8 @@ class Resources:
             exchange = self.post(plain_body(body))
         data = exchange.json
         if exchange.status not in (200, 201) or not isinstance(data, dict) or not data.get("id"):
-            pytest.skip(f"{BLOCKED} could not create the {self.endpoint[1:-1].lower()} this check needs "
-                        f"(POST {self.endpoint} answered {describe(exchange)})")
+            blocked(f"could not create the {self.endpoint[1:-1].lower()} this check needs "
+                    f"(POST {self.endpoint} answered {describe(exchange)})")
         return data
 
     def delete(self, resource_id: str) -> Exchange:

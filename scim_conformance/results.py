@@ -1,13 +1,8 @@
 """One result document per run: every other view (HTML, JUnit, terminal) is built from it.
 
-Outcomes, kept apart on purpose:
-  pass            the server did what the requirement asks
-  fail            a MUST (or, with --strict, any) requirement is broken
-  deviation       a SHOULD/MAY requirement is broken (reported, does not fail the run unless --strict)
-  not-applicable  the profile does not use the feature
-  disabled        switched off for this run (--read-only)
-  blocked         a premise failed (e.g. the user a check needs could not be created)
-  error           the harness or the network broke; says nothing about conformance
+The outcome words are `outcomes.Outcome`. A check's own outcome is decided here, once (a check that broke
+only SHOULD/MAY requirements is a deviation unless --strict), so that every view shows the same word; so
+are the requirement outcomes and the verdict, which says only what the run established.
 """
 
 from __future__ import annotations
@@ -19,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from scim_conformance import __version__
+from scim_conformance.outcomes import ORDER, ExitCode, Outcome
 from scim_conformance.profile import Profile
 from scim_conformance.requirements import Registry
 
-OUTCOME_ORDER = ("fail", "error", "deviation", "blocked", "pass", "disabled", "not-applicable")
 RESULT_SCHEMA_VERSION = 1
 
 
@@ -34,7 +29,7 @@ class CheckRecord:
     name: str
     stimulus: str
     requirements: list[str]
-    outcome: str = "pass"  # pass / fail / error / not-applicable / disabled / blocked
+    outcome: str = Outcome.PASS.value  # an Outcome's value
     failed_requirements: list[str] = field(default_factory=list)
     message: str = ""
     expected: str = ""
@@ -68,11 +63,23 @@ class RunResults:
     def severity(self, requirement_id: str) -> str:
         return self.profile.severity.get(requirement_id, self.registry[requirement_id].severity)
 
+    def check_outcome(self, outcome: str, failed_requirements: list[str]) -> str:
+        """A failed check is a deviation when it broke only SHOULD/MAY requirements (and the run is not strict), or
+        only advisory ones (never failing, e.g. the RFC in an Entra report)."""
+        if outcome != Outcome.FAIL or not failed_requirements:
+            return outcome
+        if all(r in self.advisory for r in failed_requirements):
+            return Outcome.DEVIATION.value
+        if self.strict or any(self.severity(r) == "MUST" for r in failed_requirements if r in self.registry):
+            return outcome
+        return Outcome.DEVIATION.value
+
     def requirement_outcomes(self) -> dict[str, str]:
         seen: dict[str, set[str]] = {rid: set() for rid in self.registry.requirements}
+        broken = (Outcome.FAIL, Outcome.DEVIATION)
         for check in self.checks:
             for rid in check["requirements"]:
-                if check["outcome"] == "fail":
+                if check["outcome"] in broken:
                     if rid in check["failed_requirements"]:
                         seen[rid].add("fail")
                     else:
@@ -88,33 +95,36 @@ class RunResults:
         for rid, found in seen.items():
             if "fail" in found:
                 judged = (self.severity(rid) == "MUST" or self.strict) and rid not in self.advisory
-                outcome = "fail" if judged else "deviation"
+                outcome = Outcome.FAIL if judged else Outcome.DEVIATION
             elif "error" in found:
-                outcome = "error"
+                outcome = Outcome.ERROR
             elif "pass" in found:
-                outcome = "pass"
+                outcome = Outcome.PASS
             elif "blocked" in found or "verified-other" in found:
-                outcome = "blocked"
-            elif "disabled" in found:
-                outcome = "disabled"
+                outcome = Outcome.BLOCKED
+            elif "disabled" in found or (rid in self.applicable and not found):
+                # Switched off (--read-only), or no check of it was selected (--requirement, -k).
+                outcome = Outcome.DISABLED
             else:
-                outcome = "not-applicable"
+                outcome = Outcome.NOT_APPLICABLE
             if rid not in self.applicable:
                 # Also when a check verifying several requirements judged it: the profile does not use it.
-                outcome = "not-applicable"
-            outcomes[rid] = outcome
+                outcome = Outcome.NOT_APPLICABLE
+            outcomes[rid] = outcome.value
         return outcomes
 
     def verdict(self) -> dict[str, Any]:
         outcomes = {r: o for r, o in self.requirement_outcomes().items() if r not in self.advisory}
-        counts: dict[str, dict[str, int]] = {s: {o: 0 for o in OUTCOME_ORDER} for s in ("MUST", "SHOULD", "MAY")}
+        counts: dict[str, dict[str, int]] = {s: {o.value: 0 for o in ORDER} for s in ("MUST", "SHOULD", "MAY")}
         for rid, outcome in outcomes.items():
             counts[self.severity(rid)][outcome] += 1
-        failing = sorted(r for r, o in outcomes.items() if o == "fail")
+        failing = sorted(r for r, o in outcomes.items() if o == Outcome.FAIL)
         failing_must = [r for r in failing if self.severity(r) == "MUST"]
-        errors = sorted(r for r, o in outcomes.items() if o == "error")
-        verified = sum(1 for o in outcomes.values() if o in ("pass", "fail", "deviation"))
+        errors = sorted(r for r, o in outcomes.items() if o == Outcome.ERROR)
+        verified = sum(1 for o in outcomes.values() if Outcome(o).judged)
+        unjudged_must = {o: n for o, n in counts["MUST"].items() if o in (Outcome.BLOCKED, Outcome.DISABLED) and n}
         label = self.profile.verdict_label
+        partial = False
         if self.meta.get("preflight"):
             ready, summary = None, f"{label}: no verdict — stopped at preflight"
         elif self.meta.get("interrupted"):
@@ -122,25 +132,30 @@ class RunResults:
         elif verified == 0:
             ready, summary = None, f"{label}: no verdict — no requirement could be verified"
         elif failing:
-            what = f"{len(failing_must)} MUST requirement{'s' if len(failing_must) != 1 else ''} fail" \
-                if failing_must else f"{len(failing)} requirement{'s' if len(failing) != 1 else ''} fail (strict)"
+            what = f"{_n(len(failing_must), 'MUST requirement')} fail" if failing_must \
+                else f"{_n(len(failing), 'requirement')} fail (strict)"
             ready, summary = False, f"{label}: no — {what}"
         elif errors:
-            ready, summary = None, f"{label}: no verdict — {len(errors)} requirement(s) could not be checked (errors)"
+            what = f"{_n(len(errors), 'requirement')} could not be checked (errors)"
+            ready, summary = None, f"{label}: no verdict — {what}"
+        elif unjudged_must:
+            # Nothing failed, but not every MUST requirement was judged: a partial run never says "ready".
+            why = "; ".join(f"{_n(n, 'MUST requirement')} {_NOT_JUDGED[Outcome(o)]}" for o, n in unjudged_must.items())
+            ready, partial, summary = None, True, f"{label}: not established — no MUST requirement failed; {why}"
         else:
-            deviations = sum(1 for o in outcomes.values() if o == "deviation")
-            tail = f", {deviations} SHOULD deviation{'s' if deviations != 1 else ''}" if deviations else ""
+            deviations = sum(1 for o in outcomes.values() if o == Outcome.DEVIATION)
+            tail = f", {_n(deviations, 'SHOULD deviation')}" if deviations else ""
             ready, summary = True, f"{label}: yes — every MUST requirement passes{tail}"
-        return {"ready": ready, "label": label, "summary": summary, "failing": failing, "errors": errors,
-                "counts": counts}
+        return {"ready": ready, "partial": partial, "label": label, "summary": summary,
+                "failing": failing, "errors": errors, "counts": counts}
 
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         verdict = self.verdict()
         if verdict["ready"] is False:
-            return 1
-        if verdict["ready"] is None:
-            return 3
-        return 0
+            return ExitCode.FAILED
+        if verdict["ready"] is None and not verdict["partial"]:
+            return ExitCode.UNUSABLE
+        return ExitCode.OK
 
     def document(self) -> dict[str, Any]:
         outcomes = self.requirement_outcomes()
@@ -188,3 +203,11 @@ class RunResults:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(document, indent=1), encoding="utf-8")
         return document
+
+
+_NOT_JUDGED = {Outcome.BLOCKED: "could not be judged (blocked)",
+               Outcome.DISABLED: "were not run (read-only or not selected)"}
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

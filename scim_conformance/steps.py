@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from scim_conformance import expect
 from scim_conformance.client import Exchange, ScimClient
 from scim_conformance.profile import Dialect
@@ -38,4 +36,4 @@ def advertised(service_provider_config: dict[str, Any], feature: str) -> None:
     """Not applicable unless /ServiceProviderConfig says `feature` is supported (RFC 7643 §5: filter, patch, ...)."""
     section = service_provider_config.get(feature)
     if not (isinstance(section, dict) and section.get("supported") is True):
-        pytest.skip(f"not applicable: /ServiceProviderConfig does not advertise {feature}")
+        expect.not_applicable(f"/ServiceProviderConfig does not advertise {feature}")

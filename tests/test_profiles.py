@@ -97,9 +97,10 @@ def test_advisory_rfc_findings_never_change_the_entra_verdict():
         profile = load_profile(name)
         results = RunResults(registry, profile, {r.id for r in registry}, strict=False)
         results.add(check)
-        outcomes[name] = (results.requirement_outcomes()["RFC-CREATE-201"], results.verdict()["ready"])
+        outcomes[name] = (results.requirement_outcomes()["RFC-CREATE-201"], results.verdict()["failing"],
+                          results.check_outcome("fail", ["RFC-CREATE-201"]))
         title = next(r for r in results.document()["requirements"] if r["id"] == "RFC-CREATE-201")["capability_title"]
         assert title.startswith("RFC 7644 (not needed by Entra)") == (name == "entra-id")
-    assert outcomes == {"entra-id": ("deviation", True), "rfc7644": ("fail", False)}
+    assert outcomes == {"entra-id": ("deviation", [], "deviation"), "rfc7644": ("fail", ["RFC-CREATE-201"], "fail")}
     assert "rfc-filter" not in load_profile("entra-id-aadoptscim062020").advisory  # the costly part is left out
     assert "rfc-discovery" in load_profile("example-saas-tenant").advisory  # inherited through extends

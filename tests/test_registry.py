@@ -1,36 +1,17 @@
-"""The requirement registry keeps its promises: unique ids, known sources, every id verified by a check."""
+"""The requirement registry keeps its promises: a valid file, known sources, every id verified by a check,
+checks that fail only their own requirements, and a catalogue that says what the registry says."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
+import pytest
 import yaml
 
-from scim_conformance.paths import checks_dir
-from scim_conformance.requirements import ID_PATTERN, SEVERITIES, load_registry, registry_file
+from scim_conformance import catalogue
+from scim_conformance.requirements import SEVERITIES, RegistryError, load_registry, registry_file
 
-
-def _marker_ids() -> dict[str, set[str]]:
-    """requirement id -> check functions naming it, read from the check modules' source."""
-    used: dict[str, set[str]] = {}
-    for module in sorted(Path(checks_dir()).glob("test_*.py")):
-        tree = ast.parse(module.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.FunctionDef):
-                continue
-            for decorator in node.decorator_list:
-                if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "requirement":
-                    for arg in decorator.args:
-                        used.setdefault(arg.value, set()).add(f"{module.name}::{node.name}")
-    return used
-
-
-def test_ids_unique_and_well_formed():
-    rows = yaml.safe_load(registry_file().read_text(encoding="utf-8"))["requirements"]
-    ids = [r["id"] for r in rows]
-    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
-    assert [i for i in ids if not ID_PATTERN.match(i)] == []
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_requirement_is_complete():
@@ -46,10 +27,49 @@ def test_every_requirement_is_complete():
         assert "test that" not in requirement.text.lower(), requirement.id
 
 
+def _broken_copy(tmp_path: Path, change) -> Path:
+    data = yaml.safe_load(registry_file().read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "requirements.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    (tmp_path / "requirements.schema.json").write_text(
+        (registry_file().parent / "requirements.schema.json").read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (lambda d: d["requirements"][0].update(severity="MUSt"), "requirements/0/severity"),
+    (lambda d: d["requirements"][1].update(colour="red"), "requirements/1"),
+    (lambda d: d["requirements"][2].update(id="entra-lower"), "requirements/2/id"),
+    (lambda d: d["requirements"].append(dict(d["requirements"][0])), "defined twice"),
+    (lambda d: d["requirements"][0]["source"].update(doc="nowhere"), "unknown source doc 'nowhere'"),
+])
+def test_a_broken_registry_is_refused_in_one_line(tmp_path, change, words):
+    with pytest.raises(RegistryError) as caught:
+        load_registry(_broken_copy(tmp_path, change))
+    message = str(caught.value)
+    assert words in message and "\n" not in message, message
+
+
 def test_every_check_names_known_ids_and_every_id_has_a_check():
     registry = load_registry()
-    used = _marker_ids()
+    used = catalogue.checks_by_requirement(registry)
     assert sorted(set(used) - set(registry.requirements)) == [], "checks name unknown requirement ids"
-    cross_cutting = {"ENTRA-RESPONSE-CONTENT-TYPE", "RFC-USER-SCHEMA", "RFC-GROUP-SCHEMA",
-                     "RFC-LIST-RESPONSE-SCHEMA", "RFC-ERROR-SCHEMA"}  # judged on every response by the plugin
+    cross_cutting = {r.id for r in registry if r.messages or r.media_type}  # judged on every response
+    assert cross_cutting, "the registry lost its cross-cutting requirements"
     assert sorted(set(registry.requirements) - set(used) - cross_cutting) == [], "requirements no check verifies"
+
+
+def test_a_check_fails_only_requirements_its_marker_names():
+    """A check's expectations may name only its own ids: the report files a failure under the marker's ids."""
+    registry = load_registry()
+    strays = {check.nodeid: sorted(check.mentioned - set(check.requirements)) for check in catalogue.checks()}
+    assert {k: v for k, v in strays.items() if v} == {}
+    assert registry.message_requirement("User") and registry.media_type_requirements
+
+
+def test_the_committed_catalogue_is_current():
+    committed = ROOT / "docs" / "requirements.md"
+    fresh = catalogue.generate(ROOT / "tests" / "defects.yaml")
+    assert committed.is_file() and committed.read_text(encoding="utf-8") == fresh, (
+        "docs/requirements.md is stale: run `python -m scim_conformance.catalogue -o docs/requirements.md`")

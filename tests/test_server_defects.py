@@ -497,6 +497,35 @@ def stale_if_match(c: Client) -> int:
     user = c.user()
     return c.http.patch(f"{c.base}/Users/{user['id']}", headers={"If-Match": 'W/"0"'},
                         json={"Operations": [{"op": "replace", "path": "title", "value": "x"}]}).status_code
+def email_primary_type(c: Client) -> Any:
+    user = next(r for r in c.get("/Schemas").json()["Resources"] if r["id"].endswith(":core:2.0:User"))
+    emails = next(a for a in user["attributes"] if a["name"] == "emails")
+    return next(sub["type"] for sub in emails["subAttributes"] if sub["name"] == "primary")
+
+
+def department_created(c: Client) -> Any:
+    user = c.user(**{ENTERPRISE: {"department": "Sales"}})
+    stored = c.get(f"/Users/{user['id']}").json()
+    return stored.get(ENTERPRISE, {}).get("department"), stored.get("id") == user["id"]
+
+
+def _mobile_after(c: Client, value: Any) -> Any:
+    user = c.user(phoneNumbers=[{"type": "mobile", "value": "+1 555-0101"}])
+    c.patch(f"/Users/{user['id']}", {"op": "replace", "path": 'phoneNumbers[type eq "mobile"].value', "value": value})
+    return [p.get("value") for p in c.get(f"/Users/{user['id']}").json().get("phoneNumbers", [])]
+
+
+def mobile_replaced(c: Client) -> Any:
+    return _mobile_after(c, "+1 555-0199")
+
+
+def mobile_cleared(c: Client) -> Any:
+    return _mobile_after(c, None)
+
+
+def employee_number_filter(c: Client) -> Any:
+    c.user(**{ENTERPRISE: {"employeeNumber": "E-31337"}})
+    return c.count("/Users", f'{ENTERPRISE}:employeeNumber eq "E-31337"')
 
 
 # defect → (probe, what a compliant server shows, what the defective server shows)
@@ -589,6 +618,11 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "etag-header-missing": (etag_header, True, False),
     "if-match-ignored": (stale_if_match, 412, 200),
     "sort-ignored": (sorted_titles, ["C", "b", "a"], ["b", "C", "a"]),
+    "schemas-primary-as-string": (email_primary_type, "boolean", "string"),
+    "create-drops-department": (department_created, ("Sales", True), (None, True)),
+    "patch-replace-nonwork-ignored": (mobile_replaced, ["+1 555-0199"], ["+1 555-0101"]),
+    "null-clear-filtered-ignored": (mobile_cleared, [None], ["+1 555-0101"]),
+    "filter-extension-unsupported": (employee_number_filter, 1, 400),
 }
 
 

@@ -15,27 +15,10 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-# Words a person reads; the document keeps the machine spelling.
-OUTCOME_LABELS = {
-    "pass": "pass",
-    "fail": "FAIL",
-    "deviation": "deviation",
-    "error": "error",
-    "blocked": "blocked",
-    "not-applicable": "not applicable",
-    "disabled": "disabled",
-}
-OUTCOME_HELP = {
-    "pass": "the server does what the requirement asks",
-    "fail": "a MUST requirement is broken",
-    "deviation": "a SHOULD requirement is missed (does not block the verdict unless --strict)",
-    "error": "the harness or the network broke; says nothing about the server",
-    "blocked": "a premise failed, so the requirement could not be judged",
-    "not-applicable": "the profile does not use this feature",
-    "disabled": "switched off for this run (--read-only)",
-}
-# Matrix and count columns, worst first, as results.py orders them.
-OUTCOMES = ("fail", "error", "deviation", "blocked", "pass", "disabled", "not-applicable")
+from scim_conformance.outcomes import ORDER, Outcome, rank
+
+# Matrix and count columns, worst first, in the one order outcomes.py defines.
+OUTCOMES = tuple(o.value for o in ORDER)
 SEVERITIES = ("MUST", "SHOULD", "MAY")
 # A body longer than this is cut in the page (the JSON result file keeps all of it): an HTML error page
 # of a proxy must not make the report heavy.
@@ -59,9 +42,13 @@ def asset(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
+def label(outcome: str) -> str:
+    return Outcome(outcome).label if outcome in OUTCOMES else outcome
+
+
 def badge(outcome: str) -> str:
-    return (f'<span class="scim-badge o-{_a(outcome)}" title="{_a(OUTCOME_HELP.get(outcome, outcome))}">'
-            f"{_t(OUTCOME_LABELS.get(outcome, outcome))}</span>")
+    help_text = Outcome(outcome).help if outcome in OUTCOMES else outcome
+    return f'<span class="scim-badge o-{_a(outcome)}" title="{_a(help_text)}">{_t(label(outcome))}</span>'
 
 
 def source_link(source: Mapping[str, Any]) -> str:
@@ -95,7 +82,34 @@ def summary(document: Mapping[str, Any] | None, *, stopped: str = "") -> str:
         text = stopped or "the run stopped before any requirement was judged"
         return (f'{style}<section id="scim-verdict" class="scim-verdict v-none">'
                 f'<p class="scim-verdict-line">No verdict: {_t(text)}</p></section>{script}')
-    return style + verdict_block(document) + matrix(document) + transcript_store(document) + script
+    return (style + verdict_block(document) + matrix(document) + mappings(document) + transcript_store(document)
+            + script)
+
+
+def mappings(document: Mapping[str, Any]) -> str:
+    """The profile's user mappings (target <- expression -> value sent), beside the checks they drove."""
+    rows = document.get("run", {}).get("mappings") or []
+    if not rows:
+        return ""
+    driven = [r for r in document.get("requirements", [])
+              if r.get("capability") == "mappings" and r.get("outcome") != "not-applicable"]
+    verdicts = " ".join(f"{badge(r['outcome'])} {_t(r['id'])}" for r in driven)
+    body = "".join(_mapping_row(r) for r in rows)
+    scope = "".join(f'<p class="scim-note">Scoping filter for {_t(kind)} (Entra provisions only who matches; '
+                    f"the suite's generated people are not filtered): <code>{_t(json.dumps(value))}</code></p>"
+                    for kind, value in (document.get("run", {}).get("scope") or {}).items())
+    return (f'<details id="scim-mappings" class="scim-mappings"><summary>Attribute mappings: {len(rows)} '
+            f"(target ← expression → value sent for an example person){' · ' + verdicts if verdicts else ''}"
+            f"</summary>{scope}<table><thead><tr><th>target</th><th>expression</th><th>flow</th>"
+            f"<th>value sent</th></tr></thead><tbody>{body}</tbody></table></details>")
+
+
+def _mapping_row(row: Mapping[str, Any]) -> str:
+    default = f" (default {_t(json.dumps(row['default']))})" if "default" in row else ""
+    flow = _t(row["flow"]) + (f", matching {row['matching']}" if row.get("matching") else "")
+    sent = _t(row["note"]) if row.get("note") else f"<code>{_t(json.dumps(row.get('sent')))}</code>"
+    return (f"<tr><td><code>{_t(row['target'])}</code></td><td><code>{_t(row.get('source') or '')}</code>{default}"
+            f"</td><td>{flow}</td><td>{sent}</td></tr>")
 
 
 def verdict_block(document: Mapping[str, Any]) -> str:
@@ -192,9 +206,8 @@ def matrix(document: Mapping[str, Any]) -> str:
         tally: dict[str, int] = {}
         for row in rows:
             tally[row["outcome"]] = tally.get(row["outcome"], 0) + 1
-        shown = " · ".join(f"{n} {OUTCOME_LABELS.get(o, o)}" for o, n in sorted(
-            tally.items(), key=lambda kv: OUTCOMES.index(kv[0]) if kv[0] in OUTCOMES else 99))
-        worst = min(tally, key=lambda o: OUTCOMES.index(o) if o in OUTCOMES else 99)
+        shown = " · ".join(f"{n} {label(o)}" for o, n in sorted(tally.items(), key=lambda kv: rank(kv[0])))
+        worst = min(tally, key=rank)
         body.append(f'<tbody class="scim-cap"><tr class="scim-cap-row o-{_a(worst)}">'
                     f'<th colspan="6">{_t(title)} <span class="scim-tally">{_t(shown)}</span></th></tr>')
         body.extend(matrix_row(row, check_outcome) for row in rows)
@@ -231,7 +244,7 @@ def matrix_row(requirement: Mapping[str, Any], check_outcome: Mapping[str, str])
         links += f'<span class="scim-more">and {len(checks) - MAX_CHECK_LINKS} more</span>'
     if not checks:
         links = '<span class="scim-more">judged on every response</span>' \
-            if requirement["id"].endswith(("-SCHEMA", "-CONTENT-TYPE")) and outcome == "pass" else "—"
+            if requirement.get("cross_cutting") and outcome == "pass" else "—"
     return (
         f'<tr id="req-{_a(requirement["id"])}" class="o-{_a(outcome)}">'
         f'<td class="scim-id">{_t(requirement["id"])}</td>'
@@ -248,23 +261,13 @@ def _clip(text: str, limit: int) -> str:
 
 
 # --- one check: what it found, then its transcript ------------------------------------------------------------
-def shown_outcome(record: Mapping[str, Any], requirement: RequirementLookup, *, strict: bool = False) -> str:
-    """A check that broke only SHOULD/MAY requirements is a deviation, as the matrix calls it, not a FAIL."""
-    outcome = str(record.get("outcome", "pass"))
-    if outcome != "fail" or strict:
-        return outcome
-    found = [requirement(r) or {} for r in record.get("failed_requirements") or []]
-    severities = ["MAY" if f.get("advisory") else f.get("severity", "MUST") for f in found]
-    return "deviation" if severities and "MUST" not in severities else "fail"
-
-
-def check_detail(record: Mapping[str, Any], requirement: RequirementLookup, *, strict: bool = False) -> str:
+def check_detail(record: Mapping[str, Any], requirement: RequirementLookup) -> str:
     """The body of a check's row: requirement → expected → actual → in practice, then the transcript.
 
     A failing, erroring or blocked check shows its whole transcript (headers, indented bodies, curl), open;
     a passing one folds it into a closed <details> drawn on demand (its row is folded by pytest-html too).
     """
-    outcome = shown_outcome(record, requirement, strict=strict)
+    outcome = str(record.get("outcome", "pass"))  # results.py already made a SHOULD-only failure a deviation
     troubled = shows_full_transcript(record)
     parts = [f'<div class="scim-check o-{_a(outcome)}">',
              f'<p class="scim-stimulus">{badge(outcome)} {_t(record.get("stimulus", ""))}</p>']

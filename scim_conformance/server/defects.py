@@ -83,6 +83,15 @@ DEFECTS: dict[str, str] = {
     "member-filter-remove-ignored": "ignores 'remove' on members[value eq \"x\"]",
     "member-add-first-only": "adds only the first member of a multi-member add",
     "member-add-duplicate-500": "answers 500 when an added member is already in the group",
+    # A tenant's own mappings (imported profiles)
+    "schemas-primary-as-string": "declares every 'primary' sub-attribute as a string in /Schemas",
+    "create-drops-department": "drops the enterprise department from a create body (a PATCH still sets it)",
+    "patch-replace-nonwork-ignored": "answers 200 to a replace of an existing element on a value-filtered path "
+    "whose type is not work (mobile, fax, home) and keeps the old value",
+    "null-clear-filtered-ignored": "answers 200 to a replace with null on a value-filtered path and keeps the old "
+    "value",
+    "filter-extension-unsupported": "answers 400 invalidFilter to a filter on an extension attribute "
+    "(urn:...:enterprise:2.0:User:employeeNumber)",
     # RFC 7643/7644 on their own (the rfc7644 profile)
     "schemas-missing-extension": "leaves the enterprise extension schema out of GET /Schemas",
     "schema-by-urn-404": "answers 404 to /Schemas/{urn} and /ResourceTypes/{id} (only the lists are served)",

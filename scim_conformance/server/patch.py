@@ -375,6 +375,11 @@ class Patcher:
             raise invalid_value(f"null is not a valid value for {path.text}")
         if op == "replace" and value == "" and self.defects.on("empty-replace-ignored"):
             return
+        if op == "replace" and value is None and self.defects.on("null-clear-filtered-ignored"):
+            return
+        if (matched and op == "replace" and value not in (None, "") and self.defects.on("patch-replace-nonwork-ignored")
+                and any(str(v).lower() != "work" for k, v in equality_terms(condition).items() if k.lower() == "type")):
+            return
         if matched:
             for element in matched:
                 if sub:

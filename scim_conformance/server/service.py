@@ -279,6 +279,12 @@ class ScimService:
         if schema_id is None:
             docs = [s.to_json(self.base_url, canonical_values=canonical) for s in SCHEMAS
                     if not (s.id == ENTERPRISE_USER and self.defects.on("schemas-missing-extension"))]
+            if self.defects.on("schemas-primary-as-string"):
+                for doc in docs:
+                    for attribute in doc.get("attributes", []):
+                        for sub in attribute.get("subAttributes", []):
+                            if sub.get("name") == "primary":
+                                sub["type"] = "string"
             if self.defects.on("schemas-null-properties"):
                 for doc in docs:
                     for attribute in doc.get("attributes", []):
@@ -341,6 +347,9 @@ class ScimService:
                 if isinstance(part, Compare) and part.op == "gt" and self.defects.on("filter-gt-as-ge"):
                     part.op = "ge"
                 path = part.path if isinstance(part, Compare | Present | ValuePath) else None
+                if (path is not None and path.urn is not None and path.urn.lower() != rtype.core.id.lower()
+                        and self.defects.on("filter-extension-unsupported")):
+                    raise FilterError("filters on extension attributes are not supported")
                 if path is None or (path.urn is not None and path.urn.lower() != rtype.core.id.lower()):
                     continue
                 if path.attr.lower() == "externalid" and self.defects.on("filter-externalid-unsupported"):
@@ -632,6 +641,10 @@ class ScimService:
         content = cleaner.clean(body, listed_schemas=listed)
         if rtype.name == "User" and isinstance(content.get("userName"), str) and self.defects.on("username-lowercased"):
             content["userName"] = content["userName"].lower()
+        if rtype.name == "User" and self.defects.on("create-drops-department"):
+            enterprise = next((v for k, v in content.items() if k.lower() == ENTERPRISE_USER.lower()), None)
+            if isinstance(enterprise, dict):
+                enterprise.pop("department", None)
         with self.store.transaction():
             self._complete(rtype, content)
             self._check_unique(rtype, content, None)

@@ -1,0 +1,230 @@
+"""The run options, declared once: each field below feeds `scim-conformance` (argparse) and the pytest plugin.
+
+A field's metadata says its flag on the command line (`cli`), its flag under pytest (`pytest`, where pytest or
+a common plugin already owns the short spelling: `--strict`, `--timeout`), its help, and which commands carry
+it. Messages quote the spelling the user actually typed (`Connection.flag`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+DEFAULT_PROFILE = "entra-id"
+T = TypeVar("T")
+
+
+class OptionError(Exception):
+    """A usage problem in the options; the message is the one line the user sees."""
+
+
+def option(default: Any, cli: str | None, help: str, *, pytest: str | None = None, metavar: str | None = None,
+           hidden: bool = False) -> Any:
+    """A field of an options class; `cli=None` keeps it off the command line (pytest or internal only)."""
+    factory_default: dict[str, Any] = {"default_factory": list} if isinstance(default, list) else {"default": default}
+    return field(**factory_default, metadata={"cli": cli, "pytest": pytest or cli, "help": help, "metavar": metavar,
+                                              "hidden": hidden})
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How to reach and authenticate to the SCIM endpoint (shared by run, cleanup and load)."""
+
+    scim_url: str | None = option(None, "--scim-url",
+                                  "SCIM base URL (default for run: start the bundled reference server)")
+    scim_token_env: str = option("SCIM_TOKEN", "--scim-token-env",
+                                 "environment variable holding the bearer token (default SCIM_TOKEN)", metavar="NAME")
+    scim_token_file: str | None = option(None, "--scim-token-file", "file holding the bearer token", metavar="PATH")
+    scim_token: str | None = option(None, "--scim-token",
+                                    "the bearer token itself (visible to other users of this machine; avoid)",
+                                    hidden=True)
+    ca_bundle: str | None = option(None, "--ca-bundle", "CA bundle to verify the server's TLS certificate",
+                                   metavar="PATH")
+    insecure: bool = option(False, "--insecure", "do not verify TLS certificates (unsafe)")
+    timeout: float = option(10.0, "--timeout", "per-request timeout in seconds (default 10)", pytest="--scim-timeout",
+                            metavar="S")
+    oauth_token_url: str | None = option(None, "--oauth-token-url",
+                                         "get the bearer token with OAuth 2.0 client credentials from this token "
+                                         "endpoint", metavar="URL")
+    oauth_client_id: str | None = option(None, "--oauth-client-id", "OAuth client id (with --oauth-token-url)",
+                                         metavar="ID")
+    oauth_client_secret_env: str = option("OAUTH_CLIENT_SECRET", "--oauth-client-secret-env",
+                                          "environment variable holding the OAuth client secret "
+                                          "(default OAUTH_CLIENT_SECRET)", metavar="NAME")
+    oauth_scope: str | None = option(None, "--oauth-scope", "OAuth scope to ask for (optional)", metavar="SCOPE")
+    # Set by `scim-conformance run` when it starts pytest, so that messages quote the CLI's spelling of a flag.
+    from_cli: bool = option(False, None, "internal: the run was started by scim-conformance", pytest="--scim-from-cli",
+                            hidden=True)
+
+    def flag(self, name: str) -> str:
+        """The flag for field `name` as the user typed it (the CLI's spelling, or pytest's)."""
+        meta = _field(type(self), name).metadata
+        return str(meta["cli"] if self.from_cli and meta["cli"] else meta["pytest"])
+
+    @property
+    def verify(self) -> bool | str:
+        if self.insecure:
+            return False
+        return self.ca_bundle or True
+
+    def token(self) -> str | None:
+        """The bearer token from --scim-token, --scim-token-file or the environment (in that order)."""
+        if self.scim_token:
+            warnings.warn(f"a token given with {self.flag('scim_token')} is visible in the process list and shell "
+                          f"history; prefer ${self.scim_token_env} or {self.flag('scim_token_file')}", stacklevel=2)
+            return self.scim_token
+        if self.scim_token_file:
+            try:
+                return Path(self.scim_token_file).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise OptionError(f"{self.flag('scim_token_file')} {self.scim_token_file}: {exc.strerror}") from None
+        return os.environ.get(self.scim_token_env) or None
+
+    def has_credentials(self) -> bool:
+        return bool(self.scim_token or self.scim_token_file or os.environ.get(self.scim_token_env)
+                    or self.oauth_token_url)
+
+    def missing_token(self, url: str) -> str:
+        return (f"no bearer token for {url}: set ${self.scim_token_env} (or use {self.flag('scim_token_file')}, "
+                f"or {self.flag('oauth_token_url')})")
+
+    def token_provider(self) -> Any:
+        """OAuth 2.0 client credentials, when asked for; None for a static token."""
+        if not self.oauth_token_url:
+            return None
+        from scim_conformance.oauth import ClientCredentials
+
+        secret = os.environ.get(self.oauth_client_secret_env)
+        if not self.oauth_client_id or not secret:
+            raise OptionError(f"{self.flag('oauth_token_url')} needs {self.flag('oauth_client_id')} and the secret "
+                              f"in ${self.oauth_client_secret_env}")
+        return ClientCredentials(self.oauth_token_url, self.oauth_client_id, secret, self.oauth_scope,
+                                 timeout=self.timeout, verify=self.verify)
+
+
+@dataclass(frozen=True)
+class RunOptions(Connection):
+    """Everything `scim-conformance run` (and `pytest conformance`) takes."""
+
+    profile: str = option(DEFAULT_PROFILE, "--profile", f"profile name or YAML file (default {DEFAULT_PROFILE})")
+    max_rps: float = option(50.0, "--max-rps", "at most this many requests per second (default 50; 0: no limit)")
+    report_dir: str = option("reports", "--report-dir", "where the JSON, JUnit and HTML reports go (default reports/)")
+    seed: int | None = option(None, "--seed", "seed for the generated identities (default: random, printed)")
+    strict: bool = option(False, "--strict", "SHOULD requirements fail the run too", pytest="--scim-strict")
+    read_only: bool = option(False, "--read-only", "run only the checks that create nothing")
+    dry_run: bool = option(False, "--dry-run",
+                           "list the checks, their requirements and what they would create; send nothing")
+    # option() gives a list default a default_factory, which ruff cannot see (RUF009).
+    requirement: list[str] = option([], "--requirement",  # noqa: RUF009
+                                    "run only the checks verifying this requirement (repeatable)", metavar="ID")
+    defect: list[str] = option([], "--defect",  # noqa: RUF009
+                               "with the bundled server: switch one of its defects on (see serve --list-defects; "
+                               "repeatable)", pytest="--reference-defect", metavar="NAME")
+
+    def usage_problem(self) -> str | None:
+        """What makes these options unusable before anything starts (one line), or None."""
+        if self.defect and self.scim_url:
+            return f"{self.flag('defect')} applies to the bundled reference server only (drop {self.flag('scim_url')})"
+        if self.scim_url and not self.has_credentials():
+            return self.missing_token(self.scim_url)
+        return None
+
+
+def _field(cls: type, name: str) -> dataclasses.Field[Any]:
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            return f
+    raise KeyError(name)
+
+
+def _fields(cls: type) -> Iterator[dataclasses.Field[Any]]:
+    yield from dataclasses.fields(cls)
+
+
+def _kind(f: dataclasses.Field[Any]) -> str:
+    """bool (a switch), list (repeatable), or the scalar type's name."""
+    text = str(f.type)
+    if text.startswith("bool"):
+        return "bool"
+    if text.startswith("list"):
+        return "list"
+    return text.split(" ")[0]
+
+
+_CONVERT = {"float": float, "int": int, "str": str}
+
+
+def _arguments(f: dataclasses.Field[Any], spelling: str) -> tuple[list[str], dict[str, Any]]:
+    meta, kind = f.metadata, _kind(f)
+    kwargs: dict[str, Any] = {"dest": f.name, "help": meta["help"]}
+    if kind == "bool":
+        kwargs.update(action="store_true", default=False)
+    elif kind == "list":
+        kwargs.update(action="append", default=[])
+    else:
+        kwargs.update(type=_CONVERT[kind], default=f.default)
+    if meta["metavar"] and kind != "bool":
+        kwargs["metavar"] = meta["metavar"]
+    return [meta[spelling]], kwargs
+
+
+def add_to_argparse(parser: argparse.ArgumentParser, cls: type) -> None:
+    for f in _fields(cls):
+        if not f.metadata["cli"]:
+            continue
+        names, kwargs = _arguments(f, "cli")
+        if f.metadata["hidden"]:
+            kwargs["help"] = argparse.SUPPRESS
+        parser.add_argument(*names, **kwargs)
+
+
+def add_to_pytest(group: Any) -> None:
+    """Register the run options with pytest (dest `scim_<name>`, so no other plugin's option is shadowed).
+
+    A scalar's pytest default is None, so that the plugin can tell an option given (`--profile entra-id`
+    makes a run a conformance run) from one left out; `from_pytest` fills in the field's own default.
+    """
+    for f in _fields(RunOptions):
+        names, kwargs = _arguments(f, "pytest")
+        kwargs["dest"] = f"scim_{f.name}"
+        if "type" in kwargs:
+            kwargs["default"] = None
+        group.addoption(*names, **kwargs)
+
+
+def given(config: Any, name: str) -> bool:
+    return config.getoption(f"scim_{name}") is not None
+
+
+def from_pytest(config: Any) -> RunOptions:
+    values = {f.name: config.getoption(f"scim_{f.name}") for f in _fields(RunOptions)}
+    return RunOptions(**{name: value for name, value in values.items() if value is not None})
+
+
+def from_namespace(cls: type[T], args: argparse.Namespace) -> T:
+    return cls(**{f.name: getattr(args, f.name) for f in _fields(cls) if hasattr(args, f.name)})
+
+
+def pytest_argv(options: RunOptions) -> list[str]:
+    """The same options, spelled for the pytest plugin (only those that differ from their default)."""
+    argv: list[str] = []
+    for f in _fields(RunOptions):
+        value, kind, flag = getattr(options, f.name), _kind(f), f.metadata["pytest"]
+        if kind == "bool":
+            argv += [flag] if value else []
+        elif kind == "list":
+            for item in value:
+                argv += [flag, str(item)]
+        elif value is not None and value != f.default:
+            argv += [flag, str(value)]
+    return argv
+
+
+def flags(cls: type, spelling: str = "cli") -> Sequence[str]:
+    return [f.metadata[spelling] for f in _fields(cls) if f.metadata[spelling]]

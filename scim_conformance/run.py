@@ -1,0 +1,222 @@
+"""The run core: everything a conformance run is, built once, for every caller (the pytest plugin, the CLI).
+
+A run comes in two steps, because pytest needs the first before it collects and the second only once it
+starts the session:
+  - `Plan` (from the options): the profile, the registry, which requirements apply, the seed and prefix,
+    where the reports go, and the empty result document. Building it sends nothing.
+  - `Run` (from a plan): the target (the given URL, or the bundled server started here), the client, the
+    preflight's answer, the journal and the identities. Every field is set; nothing is filled in later.
+"""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from scim_conformance.client import ScimClient, TransportError
+from scim_conformance.identities import IdentityFactory
+from scim_conformance.journal import Journal, leftovers
+from scim_conformance.options import OptionError, RunOptions
+from scim_conformance.preflight import PreflightError, preflight
+from scim_conformance.profile import Profile, load_profile
+from scim_conformance.requirements import Registry, load_registry
+from scim_conformance.resources import remove
+from scim_conformance.results import RunResults
+
+if TYPE_CHECKING:
+    from scim_conformance.server import ReferenceServer
+
+
+def profile_features(profile: Profile) -> set[str]:
+    """What a profile makes the IdP do, in the words requirements use for `needs`."""
+    features = {"groups"} if profile.groups else set()
+    matching = {m.lower() for m in profile.user_matching}
+    if any(m.startswith("emails") for m in matching):
+        features.add("email-matching")
+    if "externalid" in matching:
+        features.add("externalid-matching")
+    return features
+
+
+def applicable(profile: Profile, registry: Registry) -> set[str]:
+    features = profile_features(profile)
+    return {
+        r.id for r in registry
+        if r.capability in profile.capabilities | profile.advisory and r.id not in profile.exclude
+        and set(r.needs) <= features
+    }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run will do, known before any request: enough for collection, a dry run and the reports."""
+
+    options: RunOptions
+    profile: Profile
+    registry: Registry
+    results: RunResults
+    seed: int
+    prefix: str
+    report_dir: Path
+    stem: str
+
+    @property
+    def applicable(self) -> set[str]:
+        return self.results.applicable
+
+    def report_path(self, suffix: str) -> Path:
+        return self.report_dir / f"{self.stem}{suffix}"
+
+
+def plan(options: RunOptions) -> Plan:
+    """Raises ProfileError for a broken profile (the caller turns it into its own usage error)."""
+    profile = load_profile(options.profile)
+    registry = load_registry()
+    seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
+    stem = f"{profile.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    results = RunResults(registry, profile, applicable(profile, registry), options.strict)
+    return Plan(options=options, profile=profile, registry=registry, results=results, seed=seed,
+                prefix=f"scimc{seed:x}"[:13], report_dir=Path(options.report_dir), stem=stem)
+
+
+@dataclass
+class Run:
+    """A started run: the target is up (or was found unusable at preflight), the client and journal exist."""
+
+    plan: Plan
+    base_url: str
+    token: str | None
+    client: ScimClient
+    journal: Journal
+    identities: IdentityFactory
+    server: ReferenceServer | None
+    preflight_error: str | None
+    cleanup_failures: list[str] = field(default_factory=list)
+
+    @property
+    def profile(self) -> Profile:
+        return self.plan.profile
+
+    @property
+    def results(self) -> RunResults:
+        return self.plan.results
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+# Where a pytest session keeps its plan, its started run and its result document (the views read them here).
+PLAN_KEY = pytest.StashKey[Plan]()
+RUN_KEY = pytest.StashKey[Run]()
+DOCUMENT_KEY = pytest.StashKey[dict[str, Any]]()
+
+
+def start(plan: Plan) -> Run:
+    """Start the bundled server if no URL was given, build the client and probe the target once.
+
+    Raises OptionError for a usage problem (no token, a bad defect name, OAuth half-configured). An
+    unusable target is not an exception: the run carries `preflight_error` and no check will run.
+    """
+    options = plan.options
+    problem = options.usage_problem()
+    if problem:
+        raise OptionError(problem)
+    token = options.token()
+    server: ReferenceServer | None = None
+    if options.scim_url is None:
+        from scim_conformance.server import ReferenceServer
+
+        token = token or secrets.token_urlsafe(24)
+        try:
+            server = ReferenceServer(token=token, defects=tuple(options.defect))
+        except ValueError as exc:
+            raise OptionError(str(exc)) from None
+        server.start()
+        base_url = server.base_url
+    else:
+        if token is None and not options.oauth_token_url:
+            raise OptionError(options.missing_token(options.scim_url))
+        base_url = options.scim_url
+    try:
+        client = ScimClient(base_url, token, headers=plan.profile.dialect.headers, timeout=options.timeout,
+                            verify=options.verify, max_rps=None if server else (options.max_rps or None),
+                            read_only=options.read_only, token_provider=options.token_provider())
+    except OptionError:
+        if server is not None:
+            server.stop()
+        raise
+    plan.results.meta.update({
+        "target": base_url, "embedded_server": server is not None, "seed": plan.seed, "prefix": plan.prefix,
+        "read_only": options.read_only, "reference_defects": list(options.defect) if server else [],
+    })
+    preflight_error: str | None = None
+    try:
+        preflight(client, options.flag)
+    except PreflightError as exc:
+        preflight_error = str(exc)
+        plan.results.meta["preflight"] = preflight_error
+    # No journal file for a run that will create nothing: it would only tell `cleanup` there is nothing to do.
+    journal = Journal(None if preflight_error else plan.report_path(".journal.jsonl"), base_url, plan.prefix)
+    identities = IdentityFactory(plan.profile, plan.prefix, plan.seed)
+    plan.results.meta["mappings"] = identities.mapping_report()  # target <- expression -> value, for the report
+    if plan.profile.scope:
+        plan.results.meta["scope"] = dict(plan.profile.scope)  # an imported tenant's scoping filters, as data
+    run = Run(plan=plan, base_url=base_url, token=token, client=client, journal=journal,
+              identities=identities, server=server, preflight_error=preflight_error)
+    if preflight_error is None:
+        _cleanup_on_sigterm()
+    return run
+
+
+def _cleanup_on_sigterm() -> None:
+    """SIGTERM ends the run like Ctrl-C, so pytest tears the fixtures down and deletes what the run created."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def sweep(run: Run) -> None:
+    """Last line of defence: delete anything the journal says this run created and did not remove."""
+    path = run.journal.path
+    if path is None or not path.exists():
+        return
+    _url, prefix, left = leftovers(path)
+    if prefix:
+        # A create cut off in flight (SIGTERM while waiting for the answer) is journalled without its id.
+        from scim_conformance.cleanup import in_flight_creates, unconfirmed_creates
+
+        try:
+            left += in_flight_creates(run.client, prefix, unconfirmed_creates(path), left)
+        except TransportError as exc:
+            run.cleanup_failures.append(f"looking up creates cut off in flight: {exc}")
+    for endpoint, resource_id, _name in left:
+        failure = remove(run.client, run.journal, endpoint, resource_id)
+        if failure:
+            run.cleanup_failures.append(failure)
+
+
+def finish(run: Run, *, interrupted: bool) -> dict[str, Any]:
+    """Sweep what is left, note what the run did, and write the result document; returns it."""
+    sweep(run)
+    meta = run.results.meta
+    meta["requests"] = run.client.run_requests
+    meta["transport_findings"] = list(run.client.findings)
+    meta["cleanup_failures"] = list(run.cleanup_failures)
+    if run.journal.path is not None:
+        meta["journal"] = str(run.journal.path)
+    if interrupted:
+        meta["interrupted"] = True
+    return run.results.write_json(run.plan.report_path(".json"))
