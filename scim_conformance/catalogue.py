@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from scim_conformance.paths import checks_dir
-from scim_conformance.requirements import Registry, load_registry
+from scim_conformance.requirements import Registry, Requirement, load_registry
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,17 @@ def defects_by_requirement(matrix: Mapping[str, object]) -> dict[str, list[str]]
         for ids in (entry or {}).values():
             for rid in ids or []:
                 found.setdefault(rid, set()).add(defect)
+    load = matrix.get("load") or {}  # what a load run must find with the defect on (tests/test_load.py)
+    assert isinstance(load, dict)
+    for defect, entry in load.items():
+        for rid in entry.get("fails") or []:
+            found.setdefault(rid, set()).add(defect)
     return {rid: sorted(names) for rid, names in found.items()}
+
+
+def _unchecked(requirement: Requirement) -> str:
+    """Why a requirement has no check of its own."""
+    return "none: judged by `scim-conformance load`" if requirement.capability == "load" else "none (cross-cutting)"
 
 
 def render(registry: Registry, verified_by: Mapping[str, list[str]], proven_by: Mapping[str, list[str]]) -> str:
@@ -109,7 +119,7 @@ def render(registry: Registry, verified_by: Mapping[str, list[str]], proven_by: 
                 requirement.text + cross,
                 "",
                 f"- In practice: {requirement.in_practice}",
-                f"- Checks: {_codes(verified_by.get(requirement.id, [])) or 'none (cross-cutting)'}",
+                f"- Checks: {_codes(verified_by.get(requirement.id, [])) or _unchecked(requirement)}",
                 f"- Defects that prove it: {_codes(proven_by.get(requirement.id, [])) or 'none'}",
                 "",
             ]

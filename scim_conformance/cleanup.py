@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from scim_conformance.client import ScimClient, TransportError
-from scim_conformance.journal import leftovers
+from scim_conformance.journal import Journal, leftovers
 from scim_conformance.options import Connection, OptionError, from_namespace
 from scim_conformance.outcomes import ExitCode
 
@@ -177,3 +177,25 @@ def in_flight_creates(client: ScimClient, prefix: str, unconfirmed: list[tuple[s
             seen.add((endpoint, resource["id"]))
             found.append((endpoint, resource["id"], name))
     return found
+
+
+def sweep(client: ScimClient, journal: Journal) -> list[str]:
+    """Delete whatever the journal says its run created and did not remove (creates cut off in flight
+    included); the lines saying what could not be removed."""
+    from scim_conformance.resources import remove
+
+    if journal.path is None or not journal.path.exists():
+        return []
+    failures: list[str] = []
+    _url, prefix, left = leftovers(journal.path)
+    if prefix:
+        # A create cut off in flight (SIGTERM while waiting for the answer) is journalled without its id.
+        try:
+            left += in_flight_creates(client, prefix, unconfirmed_creates(journal.path), left)
+        except TransportError as exc:
+            failures.append(f"looking up creates cut off in flight: {exc}")
+    for endpoint, resource_id, _name in left:
+        failure = remove(client, journal, endpoint, resource_id)
+        if failure:
+            failures.append(failure)
+    return failures

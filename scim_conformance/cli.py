@@ -19,13 +19,28 @@ from scim_conformance.outcomes import ExitCode
 from scim_conformance.paths import checks_dir
 from scim_conformance.profile import ProfileError, available_profiles, describe, load_profile
 
+# A run loads the pytest plugins it uses rather than every one installed: importing them all (and marking their
+# whole packages for assertion rewriting) was a third of a run's start-up. They are named by module, not by
+# entry point: `-p html` would first mark the standard library's `html` for rewriting, which pytest warns about.
+RUN_PLUGINS = ("pytest_html.plugin", "pytest_metadata.plugin")  # pytest-html, and pytest-metadata that it needs
+XDIST_OPTIONS = ("-n", "--numprocesses", "--maxprocesses", "--dist", "-d", "--tx", "--max-worker-restart")
+
+
+def _plugins(extra: Sequence[str]) -> list[str]:
+    """`-p` arguments for the plugins of a run; xdist only when an argument after `--` asks for it."""
+    modules = list(RUN_PLUGINS)
+    if any(arg.split("=")[0] in XDIST_OPTIONS or (arg.startswith("-n") and not arg.startswith("--"))
+           for arg in extra):
+        modules.append("xdist.plugin")
+    return [arg for module in modules for arg in ("-p", module)]
+
 
 def _pytest_argv(run: RunOptions, extra: list[str]) -> list[str]:
-    # Only the plugins a run needs (autoload is off, see cmd_run): ours, and pytest-html for the report.
-    argv = [str(checks_dir()), "-p", "no:cacheprovider", "-q", "--no-header", "-p", "scim_conformance.plugin",
-            "--rootdir", str(checks_dir()), "-c", os.devnull, *options.pytest_argv(run)]
     if extra and extra[0] == "--":
         extra = extra[1:]
+    argv = [str(checks_dir()), "-p", "no:cacheprovider", "-q", "--no-header", "--disable-plugin-autoload",
+            "-p", "scim_conformance.plugin", *_plugins(extra),
+            "--rootdir", str(checks_dir()), "-c", os.devnull, *options.pytest_argv(run)]
     return argv + extra
 
 
@@ -96,6 +111,12 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     return run_cleanup(args)
 
 
+def cmd_load(args: argparse.Namespace) -> int:
+    from scim_conformance.load.cli import run as run_load
+
+    return run_load(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scim-conformance",
@@ -108,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a profile's checks and write the reports", epilog=ExitCode.epilog())
     options.add_to_argparse(run, RunOptions)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER,
-                     help="after --: passed to pytest as they are (-k, -x, -n 2, -v …)")
+                     help="after --: passed to pytest as they are (-k, -x, -n 2, -v …); plugins other than "
+                          "pytest-html and pytest-xdist load with -p NAME")
     run.set_defaults(handler=cmd_run)
 
     profiles = commands.add_parser("profiles", help="list profiles, or --show one after extends is resolved")
@@ -135,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # pragma: no cover - the server ships with the package
         pass
     serve.set_defaults(handler=cmd_serve)
+
+    load = commands.add_parser("load", help="replay Entra's initial cycle under load; throughput, 429s and races")
+    from scim_conformance.load.cli import add_arguments as load_arguments
+
+    load_arguments(load)
+    load.set_defaults(handler=cmd_load)
 
     cleanup = commands.add_parser("cleanup", help="remove what an interrupted run left behind")
     cleanup.add_argument("--journal", type=Path, help="the run's journal file (reports/*.journal.jsonl)")

@@ -8,6 +8,8 @@ report, log or message built from a transcript can leak it.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import json
 import shlex
 import socket
@@ -169,6 +171,8 @@ class ScimClient:
         user_agent: str | None = DEFAULT_USER_AGENT,
         token_provider: Callable[[], str] | None = None,
         read_only: bool = False,
+        record: bool = True,
+        retry_429: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
@@ -177,6 +181,10 @@ class ScimClient:
         self.token_provider = token_provider
         # A live tenant in --read-only mode: no request that could change anything leaves this client.
         self.read_only = read_only
+        # A load run sends thousands of requests: it keeps its own measurements instead of a transcript, and
+        # answers a 429 itself (the whole run waits, as Entra's job does) instead of this client sleeping.
+        self.record = record
+        self.retry_429 = retry_429
         self.timeout = timeout
         self.session = requests.Session()
         self.session.verify = verify
@@ -294,7 +302,8 @@ class ScimClient:
         __tracebackhide__ = True  # `headers` carries the plain token (see `request`)
         with self._lock:
             self.run_requests += 1
-        self._transcript.append(exchange)
+        if self.record:
+            self._transcript.append(exchange)
         for attempt in range(MAX_429_RETRIES + 1):
             self._pace()
             started = time.monotonic()
@@ -329,7 +338,7 @@ class ScimClient:
             exchange.response_headers = self.redact.headers(dict(response.headers))
             exchange.response_body = self.redact(raw.decode(response.encoding or "utf-8", "replace"))
             exchange._json = _OMIT
-            if response.status_code != 429:
+            if response.status_code != 429 or not self.retry_429:
                 self._throttled_out = False
                 return
             if attempt == MAX_429_RETRIES or self._throttled_out:
@@ -399,8 +408,9 @@ class ScimClient:
 
 # --- a deadline on the whole exchange ------------------------------------------------------------------------------
 # requests' timeout bounds each socket read, so a server that drip-feeds one byte at a time (headers or body)
-# never trips it. The connections record themselves per thread as they send, and a timer shuts the socket
-# down once the whole exchange has taken too long, which wakes the blocked read with an error.
+# never trips it. The connections record themselves per thread as they send, and a watchdog shuts the socket
+# down once the whole exchange has taken too long, which wakes the blocked read with an error. One watchdog
+# thread serves every exchange: a timer thread per request cost a thread start each, a sixth of a run.
 _WATCH = threading.local()
 
 
@@ -408,30 +418,69 @@ class _Watch:
     def __init__(self) -> None:
         self.connection: Any = None
         self.fired = False
+        self.over = False  # the exchange ended; a late abort must not touch a connection back in the pool
         self.lock = threading.Lock()
 
     def abort(self) -> None:
         with self.lock:
             sock = getattr(self.connection, "sock", None)
-            if sock is None:
-                return  # still connecting: the connect timeout covers that
+            if self.over or sock is None:
+                return  # ended in time, or still connecting: the connect timeout covers that
             self.fired = True
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """Aborts each watched exchange that outlives its deadline, from one daemon thread."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, _Watch]] = []
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._order = itertools.count()  # ties on the deadline never compare two _Watch objects
+
+    def watch(self, watch: _Watch, seconds: float) -> None:
+        with self._wake:
+            entry = (time.monotonic() + seconds, next(self._order), watch)
+            heapq.heappush(self._due, entry)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="scim-deadlines", daemon=True)
+                self._thread.start()
+            elif self._due[0] is entry:
+                # Woken only for a deadline earlier than every other: waking it per request (to forget the
+                # exchanges that ended) cost a thread switch each. Those are forgotten as they reach the top.
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self._due and self._due[0][2].over:
+                    heapq.heappop(self._due)  # ended in time: forget it
+                if not self._due:
+                    self._wake.wait()
+                    continue
+                late = self._due[0][0] - time.monotonic()
+                if late > 0:
+                    self._wake.wait(late)
+                    continue
+                watch = heapq.heappop(self._due)[2]
+            watch.abort()  # outside the lock: new exchanges are not held up by a shutdown
+
+
+_WATCHDOG = _Watchdog()
 
 
 @contextlib.contextmanager
 def _deadline(seconds: float) -> Iterator[_Watch]:
     watch = _Watch()
     _WATCH.current = watch
-    timer = threading.Timer(seconds, watch.abort)
-    timer.daemon = True
-    timer.start()
+    _WATCHDOG.watch(watch, seconds)
     try:
         yield watch
     finally:
-        timer.cancel()
         with watch.lock:  # an abort in progress finishes before the connection can be reused
+            watch.over = True
             _WATCH.current = None
 
 

@@ -11,8 +11,6 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-from faker import Faker
-
 from scim_conformance.attributes import CORE_GROUP, CORE_USER, ENTERPRISE_USER, MS_GROUP, place
 from scim_conformance.expressions import IGNORE, Context, ExpressionError, evaluate, finish, redacted
 from scim_conformance.profile import AttributeMapping, Profile
@@ -35,6 +33,10 @@ class IdentityFactory:
         self.profile = profile
         self.prefix = prefix
         self.seed = seed
+        # Imported here, once the target has answered its first probe: faker's import (it lists every
+        # locale it ships) is the largest of a run's start-up, and an unreachable target needs none of it.
+        from faker import Faker
+
         self.faker = Faker("en_US")
         self.faker.seed_instance(seed)
         # Attributes added for expressions draw from their own stream, so the original ones keep their values.

@@ -15,10 +15,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 import yaml
 
-from scim_conformance.paths import checks_dir
+from scim_conformance.paths import YAML_LOADER, checks_dir
 
 SEVERITIES = ("MUST", "SHOULD", "MAY")
 
@@ -93,10 +93,14 @@ def registry_file() -> Path:
 
 def _checked(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise RegistryError(f"{path}: {exc}") from None
     schema = json.loads((path.parent / "requirements.schema.json").read_text(encoding="utf-8"))
+    if jsonschema_rs.Draft202012Validator(schema, offline=True).is_valid(data):
+        return dict(data)  # jsonschema (imported and walked only for a broken file) says where it breaks
+    import jsonschema
+
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top)"

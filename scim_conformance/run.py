@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from scim_conformance.client import ScimClient, TransportError
+from scim_conformance.client import ScimClient
 from scim_conformance.identities import IdentityFactory
-from scim_conformance.journal import Journal, leftovers
+from scim_conformance.journal import Journal
 from scim_conformance.options import OptionError, RunOptions
 from scim_conformance.preflight import PreflightError, preflight
 from scim_conformance.profile import Profile, load_profile
 from scim_conformance.requirements import Registry, load_registry
-from scim_conformance.resources import remove
 from scim_conformance.results import RunResults
 
 if TYPE_CHECKING:
@@ -190,22 +189,9 @@ def _cleanup_on_sigterm() -> None:
 
 def sweep(run: Run) -> None:
     """Last line of defence: delete anything the journal says this run created and did not remove."""
-    path = run.journal.path
-    if path is None or not path.exists():
-        return
-    _url, prefix, left = leftovers(path)
-    if prefix:
-        # A create cut off in flight (SIGTERM while waiting for the answer) is journalled without its id.
-        from scim_conformance.cleanup import in_flight_creates, unconfirmed_creates
+    from scim_conformance.cleanup import sweep as sweep_journal
 
-        try:
-            left += in_flight_creates(run.client, prefix, unconfirmed_creates(path), left)
-        except TransportError as exc:
-            run.cleanup_failures.append(f"looking up creates cut off in flight: {exc}")
-    for endpoint, resource_id, _name in left:
-        failure = remove(run.client, run.journal, endpoint, resource_id)
-        if failure:
-            run.cleanup_failures.append(failure)
+    run.cleanup_failures.extend(sweep_journal(run.client, run.journal))
 
 
 def finish(run: Run, *, interrupted: bool) -> dict[str, Any]:

@@ -3,6 +3,15 @@
 Every response of a run passes through `validate_response`, so the validators are built once per
 (message kind, partial) pair and kept. A violation names the JSON path of the offending value as seen from
 the top of the response body, so that a report can point at `$.Resources[2].active` rather than at a schema.
+
+Two validators share the work. jsonschema-rs (compiled, about a thousand times faster here) answers only
+"valid or not"; almost every response of a run is valid, and for those that answer is the whole job. A
+document it rejects is walked again by jsonschema (pure Python), whose errors carry what a violation
+needs: the path, the offending value, the keyword and our own `x-violation` wording. Both implement
+Draft 2020-12 to the official test suite; where they could still differ (`pattern` is ECMA 262 in one and
+Python `re` in the other), jsonschema's answer is the one that counts: a document jsonschema-rs rejects
+and jsonschema accepts has no violations, and the tests of this module, whose invalid documents all pass
+through the fast path first, catch the other direction.
 """
 
 from __future__ import annotations
@@ -12,15 +21,17 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator, ValidationError
-from jsonschema.protocols import Validator
-from jsonschema.validators import extend
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+import jsonschema_rs
 
 from scim_conformance.paths import schemas_dir
+
+if TYPE_CHECKING:
+    # jsonschema and referencing are imported where a document is invalid: a clean run never needs them.
+    from jsonschema import ValidationError
+    from jsonschema.protocols import Validator
+    from referencing import Registry
 
 SCHEMA_BASE = "https://scim-conformance.invalid/schemas/"
 
@@ -76,19 +87,27 @@ class Violation:
 
 def _skip_required(_validator: Validator, _required: Any, _instance: Any, _schema: Any) -> None:
     # A response to `attributes=`/`excludedAttributes=` may leave out anything (RFC 7644 §3.4.2.5),
-    # so a partial representation is held to types and values only.
+    # so a partial representation is held to types and values only (`_without_required` for the fast path).
     return None
 
 
-_PartialValidator = extend(Draft202012Validator, validators={"required": _skip_required})
+@cache
+def _documents() -> dict[str, Any]:
+    """Every schema document of fixtures/schemas by its $id."""
+    documents = {}
+    for path in sorted(schemas_dir().glob("*.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        documents[contents["$id"]] = contents
+    return documents
 
 
 @cache
 def _registry() -> Registry:
-    resources = []
-    for path in sorted(schemas_dir().glob("*.json")):
-        contents = json.loads(path.read_text(encoding="utf-8"))
-        resources.append(Resource.from_contents(contents, default_specification=DRAFT202012))
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    resources = [Resource.from_contents(contents, default_specification=DRAFT202012)
+                 for contents in _documents().values()]
     return Registry().with_resources((resource.id(), resource) for resource in resources).crawl()
 
 
@@ -96,13 +115,68 @@ def schema_uri(message_kind: str) -> str:
     return f"{SCHEMA_BASE}{message_kind}.json"
 
 
-@cache
-def _validator(message_kind: str, partial: bool) -> Validator:
+def _known(message_kind: str) -> None:
     if message_kind not in MESSAGE_KINDS:
         raise ValueError(f"no schema for message kind {message_kind!r}; known: {', '.join(MESSAGE_KINDS)}")
+
+
+@cache
+def _fast_validator(message_kind: str, partial: bool) -> jsonschema_rs.Validator:
+    """Valid or not, fast; for a partial representation, against the schemas without their `required`."""
+    _known(message_kind)
+    uri = schema_uri(message_kind)
+    # offline: every $ref resolves in the registry; nothing is ever fetched.
+    return jsonschema_rs.Draft202012Validator(_fast_documents(partial)[uri], registry=_fast_registry(partial),
+                                              offline=True)
+
+
+@cache
+def _fast_registry(partial: bool) -> jsonschema_rs.Registry:
+    return jsonschema_rs.Registry(list(_fast_documents(partial).items()))
+
+
+@cache
+def _fast_documents(partial: bool) -> dict[str, Any]:
+    documents = _documents()
+    return {uri: _without_required(doc) for uri, doc in documents.items()} if partial else documents
+
+
+# Where a schema holds subschemas: by name, in a list, or as one schema. Nothing else is descended into,
+# so a property that happens to be called "required" (Schema.json describes one) keeps its definition.
+_NAMED_SUBSCHEMAS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+_LISTED_SUBSCHEMAS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SUBSCHEMAS = ("items", "not", "if", "then", "else", "contains", "additionalProperties", "propertyNames",
+               "unevaluatedItems", "unevaluatedProperties")
+
+
+def _without_required(schema: Any) -> Any:
+    """The schema as `_PartialValidator` applies it: every `required` keyword gone, the rest unchanged."""
+    if not isinstance(schema, dict):
+        return schema
+    result = {}
+    for keyword, value in schema.items():
+        if keyword == "required":
+            continue
+        if keyword in _NAMED_SUBSCHEMAS and isinstance(value, dict):
+            value = {name: _without_required(sub) for name, sub in value.items()}
+        elif keyword in _LISTED_SUBSCHEMAS and isinstance(value, list):
+            value = [_without_required(sub) for sub in value]
+        elif keyword in _SUBSCHEMAS:
+            value = _without_required(value)
+        result[keyword] = value
+    return result
+
+
+@cache
+def _validator(message_kind: str, partial: bool) -> Validator:
+    """The full walk, with the error detail a violation needs (only for documents the fast path rejects)."""
+    _known(message_kind)
+    from jsonschema import Draft202012Validator
+    from jsonschema.validators import extend
+
     registry = _registry()
     schema = registry.contents(schema_uri(message_kind))
-    cls = _PartialValidator if partial else Draft202012Validator
+    cls = extend(Draft202012Validator, validators={"required": _skip_required}) if partial else Draft202012Validator
     return cls(schema, registry=registry)
 
 
@@ -200,6 +274,8 @@ def _check(
     if not isinstance(body, Mapping):
         yield Violation(message_kind, json_path(prefix), body, NOT_AN_OBJECT)
         return
+    if _fast_validator(message_kind, partial).is_valid(body):
+        return
     yield from _violations(message_kind, _validator(message_kind, partial).iter_errors(body), prefix)
 
 
@@ -213,7 +289,7 @@ def validate(message_kind: str, body: object, *, partial: bool = False) -> list[
     members are then not asked for, while every member present must still have the right type.
     A ListResponse is checked as an envelope only here; `validate_response` also checks its Resources.
     """
-    _validator(message_kind, partial)  # an unknown kind is the caller's mistake: fail loudly, always
+    _known(message_kind)  # an unknown kind is the caller's mistake: fail loudly, always
     return _collect(_check(message_kind, body, partial, []))
 
 

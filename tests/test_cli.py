@@ -136,3 +136,25 @@ def test_dry_run_lists_checks_and_sends_nothing(tmp_path):
     assert "test_connection.py::test_test_connection_probe  [ENTRA-CONN-PROBE-EMPTY]  (reads only)" in done.stdout
     assert "[ENTRA-USER-CREATE]  (creates users)" in done.stdout
     assert not list(tmp_path.glob("*.journal.jsonl"))
+
+
+def test_a_run_loads_only_the_plugins_it_uses(tmp_path):
+    # Importing every installed pytest plugin was a third of the start-up; the faker and anyio plugins (installed
+    # here with faker and the test extras) have nothing to do in a run.
+    url = f"http://127.0.0.1:{_free_port()}/scim/v2"
+    done = _cli("run", "--dry-run", "--scim-url", url, "--report-dir", str(tmp_path), "--", "--trace-config",
+                token="t0ken-dry", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:]
+    registered = [line for line in done.stdout.splitlines() if line.startswith("PLUGIN registered: <module")]
+    modules = {line.split("'")[1] for line in registered}
+    assert {"scim_conformance.plugin", "pytest_html.plugin", "pytest_metadata.plugin"} <= modules
+    assert not {m for m in modules if m.startswith(("faker", "anyio", "xdist"))}, sorted(modules)
+
+
+@pytest.mark.parametrize(("extra", "xdist"), [((), False), (("-k", "manager", "-x"), False), (("-n", "2"), True),
+                                              (("-n2",), True), (("--numprocesses=auto",), True),
+                                              (("--dist", "load"), True), (("--durations", "5"), False)])
+def test_xdist_is_loaded_when_an_option_asks_for_it(extra, xdist):
+    from scim_conformance.cli import _plugins
+
+    assert ("xdist.plugin" in _plugins(list(extra))) is xdist

@@ -1,9 +1,10 @@
 """Proof that every check can fail and that none fails a correct server.
 
-For each defect switch of the reference server, the suite runs (as a user runs it: a separate process,
-real sockets) against a server with only that defect on, once per profile, and the requirement ids that
-fail must be exactly the ones tests/defects.yaml lists: a missing id means a check cannot catch what it
-is meant to catch, an extra one means a check fails for a cause that is not its own.
+For each defect switch of the reference server, the suite runs (as a user runs it: the command line, real
+sockets; in this process, see tests/suite_runner.py) against a server with only that defect on, once per
+profile, and the requirement ids that fail must be exactly the ones tests/defects.yaml lists: a missing id
+means a check cannot catch what it is meant to catch, an extra one means a check fails for a cause that is
+not its own. One test per defect keeps the work in small even pieces for pytest-xdist's workers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import yaml
 
 from scim_conformance.requirements import load_registry
 from scim_conformance.server import DEFECTS, ReferenceServer
-from tests.suite_runner import advisory, run_suite
+from tests.suite_runner import advisory, run_profiles
 
 MATRIX = yaml.safe_load((Path(__file__).parent / "defects.yaml").read_text(encoding="utf-8"))
 PROFILES: list[str] = MATRIX["profiles"]
@@ -47,6 +48,7 @@ def test_matrix_covers_every_defect_and_names_known_ids():
 def test_every_requirement_has_a_defect_that_proves_it():
     registry = load_registry()
     proven = {rid for entry in MATRIX["defects"].values() for ids in entry.values() for rid in ids}
+    proven |= {rid for entry in MATRIX.get("load", {}).values() for rid in entry["fails"]}  # tests/test_load.py
     unprovoked = set(MATRIX.get("unprovoked", {}))
     assert sorted(set(registry.requirements) - proven - unprovoked) == [], "requirements no defect can fail"
     assert sorted(unprovoked & proven) == [], "allow-listed as unprovoked, yet a defect proves them"
@@ -55,8 +57,7 @@ def test_every_requirement_has_a_defect_that_proves_it():
 def test_compliant_server_passes_every_profile(tmp_path):
     """Zero false alarms: the correct reference server passes every check of every profile."""
     with ReferenceServer(token=TOKEN) as server:
-        for profile in PROFILES:
-            run = run_suite(profile, _dir(tmp_path, profile), base_url=server.base_url, token=TOKEN)
+        for profile, run in run_profiles(PROFILES, tmp_path, base_url=server.base_url, token=TOKEN):
             assert run.failing == set(), f"{profile}: false alarms\n{run.stdout[-3000:]}"
             assert run.outcomes("error", "blocked") == set(), run.stdout[-3000:]
             assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
@@ -67,8 +68,7 @@ def test_compliant_server_passes_every_profile(tmp_path):
 def test_defect_fails_exactly_its_requirements(tmp_path, defect):
     # One server process per defect, shared by the profiles' runs (each run makes its own uniquely named data).
     with ReferenceServer(token=TOKEN, defects=(defect,)) as server:
-        for profile in PROFILES:
-            run = run_suite(profile, _dir(tmp_path, profile), base_url=server.base_url, token=TOKEN)
+        for profile, run in run_profiles(PROFILES, tmp_path, base_url=server.base_url, token=TOKEN):
             expected = expected_failures(defect, profile)
             # Advisory requirements (the RFC in an Entra report) are proven by the rfc7644 runs of the same checks;
             # the compliant run above still allows no finding of any kind.
@@ -80,8 +80,3 @@ def test_defect_fails_exactly_its_requirements(tmp_path, defect):
             assert run.returncode == expected_exit(expected), (run.returncode, run.stdout[-1500:])
             assert list(run.report_dir.glob("*.junit.xml")), "the JUnit report was not written"
 
-
-def _dir(tmp_path: Path, profile: str) -> Path:
-    path = tmp_path / profile
-    path.mkdir()
-    return path

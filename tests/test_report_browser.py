@@ -71,12 +71,19 @@ window.addEventListener("load", function () {
   var link = document.querySelector("a.scim-check-link.c-pass");
   found.clicked = link ? link.getAttribute("data-check") : null;
   if (link) { link.click(); }
-  setTimeout(function () {
+  // The page unpacks the passing checks' transcripts asynchronously (gzip): look until they are drawn.
+  var tries = 0;
+  function look() {
     var row = found.clicked && rowOf(found.clicked);
     found.openedRow = visible(row && row.querySelector(".extras-row .scim-check"));
     found.drawnExchanges = row ? row.querySelectorAll(".scim-lazy.scim-drawn .scim-x").length : 0;
+    if (found.drawnExchanges === 0 && ++tries < 40) {
+      setTimeout(look, 50);
+      return;
+    }
     document.documentElement.setAttribute("data-probe", JSON.stringify(found));
-  }, 200);
+  }
+  setTimeout(look, 200);
 });
 </script>"""
 

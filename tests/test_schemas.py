@@ -732,9 +732,39 @@ def test_validators_are_compiled_once_per_kind() -> None:
 
     body = {"schemas": [LIST_URN], "totalResults": 50, "Resources": [FULL_USER] * 50}
     validate_response("GET", "/Users", 200, body)
-    before = schemas._validator.cache_info()
+    before = schemas._fast_validator.cache_info()
     for _ in range(20):
         assert validate_response("GET", "/Users", 200, body) == []
-    after = schemas._validator.cache_info()
+        assert validate_response("GET", "/Users?attributes=userName", 200, body, partial=True) == []
+    after = schemas._fast_validator.cache_info()
     assert after.misses == before.misses
     assert after.hits > before.hits
+
+
+def test_only_a_rejected_document_is_walked_for_its_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The full walk (pure Python) is what costs; a valid response must be answered by the fast path alone.
+    from scim_conformance import schemas
+
+    walked: list[str] = []
+    full = schemas._validator
+    monkeypatch.setattr(schemas, "_validator", lambda kind, partial: walked.append(kind) or full(kind, partial))
+    body = {"schemas": [LIST_URN], "totalResults": 2, "Resources": [FULL_USER, FULL_USER | {"active": "True"}]}
+    assert [str(v) for v in validate_response("GET", "/Users", 200, body)] == [
+        '$.Resources[1].active: "True" is not of type boolean']
+    assert walked == ["User"]
+    # A partial representation that lacks required members is valid, and the fast path knows it alone.
+    walked.clear()
+    sparse = {"schemas": [LIST_URN], "totalResults": 1, "Resources": [{"schemas": [USER_URN], "id": USER_ID}]}
+    assert validate_response("GET", "/Users?attributes=id", 200, sparse, partial=True) == []
+    assert walked == []
+
+
+def test_the_partial_fast_path_drops_only_the_required_keyword() -> None:
+    from scim_conformance import schemas
+
+    schema = {"type": "object", "required": ["a"], "properties": {
+        "required": {"type": "boolean"}, "a": {"type": "array", "items": {"required": ["b"], "type": "object"}}},
+        "allOf": [{"required": ["c"]}], "const": {"required": ["kept, a value"]}}
+    assert schemas._without_required(schema) == {"type": "object", "properties": {
+        "required": {"type": "boolean"}, "a": {"type": "array", "items": {"type": "object"}}},
+        "allOf": [{}], "const": {"required": ["kept, a value"]}}

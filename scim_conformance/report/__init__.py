@@ -76,7 +76,7 @@ class ReportViews:
         if record["failed_requirements"]:
             report.user_properties.append(("failed_requirements", " ".join(record["failed_requirements"])))
         report.user_properties.append((junit.OUTCOME_PROPERTY, record["outcome"]))
-        if self.config.pluginmanager.hasplugin("html"):
+        if html_active(self.config):
             from pytest_html import extras
 
             detail = html.check_detail(record, self.requirement)
@@ -150,7 +150,8 @@ class HtmlView:
         document = session.config.stash.get(DOCUMENT_KEY, None)
         run = self.views._run()
         stopped = run.preflight_error if run is not None and run.preflight_error else ""
-        prefix.append(self.views.redact(html.summary(document, stopped=stopped and f"preflight: {stopped}")))
+        prefix.append(self.views.redact(html.summary(document, stopped=stopped and f"preflight: {stopped}",
+                                                     redact=self.views.redact)))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
@@ -176,7 +177,12 @@ class HtmlView:
         data[:] = [self.views.redact(chunk) for chunk in data]
 
 
-__all__ = ["HtmlView", "ReportViews", "dry_run", "register"]
+def html_active(config: pytest.Config) -> bool:
+    """pytest-html is loaded: by its entry point ("html") or, as `scim-conformance run` names it, by module."""
+    return config.pluginmanager.hasplugin("html") or config.pluginmanager.hasplugin("pytest_html.plugin")
+
+
+__all__ = ["HtmlView", "ReportViews", "dry_run", "html_active", "register"]
 
 
 def register(config: pytest.Config) -> None:
@@ -185,5 +191,5 @@ def register(config: pytest.Config) -> None:
         return
     views = ReportViews(config)
     config.pluginmanager.register(views, "scim-conformance-report")
-    if config.pluginmanager.hasplugin("html"):
+    if html_active(config):
         config.pluginmanager.register(HtmlView(views), "scim-conformance-report-html")

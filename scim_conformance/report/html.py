@@ -8,7 +8,10 @@ actual, what the identity provider does about it, and the full transcript (from 
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from html import escape
@@ -24,6 +27,7 @@ SEVERITIES = ("MUST", "SHOULD", "MAY")
 # of a proxy must not make the report heavy.
 MAX_BODY_CHARS = 12_000
 MAX_CHECK_LINKS = 8
+STORE_ID = "scim-transcripts"
 
 RequirementLookup = Callable[[str], Mapping[str, Any] | None]
 
@@ -74,16 +78,20 @@ def short_name(nodeid: str) -> str:
 
 
 # --- the summary: verdict, counts, what fails, the matrix ----------------------------------------------------
-def summary(document: Mapping[str, Any] | None, *, stopped: str = "") -> str:
-    """The top of the page: the verdict sentence first, then the counts, what fails, and the matrix."""
+def summary(document: Mapping[str, Any] | None, *, stopped: str = "",
+            redact: Callable[[str], str] | None = None) -> str:
+    """The top of the page: the verdict sentence first, then the counts, what fails, and the matrix.
+
+    `redact` is applied to what the page cannot search afterwards (the packed transcripts); the caller
+    redacts the rest of the returned HTML as it does every fragment."""
     style = f"<style>{asset('report.css')}</style>"
     script = f"<script>{asset('report.js')}</script>"
     if document is None:
         text = stopped or "the run stopped before any requirement was judged"
         return (f'{style}<section id="scim-verdict" class="scim-verdict v-none">'
                 f'<p class="scim-verdict-line">No verdict: {_t(text)}</p></section>{script}')
-    return (style + verdict_block(document) + matrix(document) + mappings(document) + transcript_store(document)
-            + script)
+    return (style + verdict_block(document) + matrix(document) + mappings(document)
+            + transcript_store(document, redact) + script)
 
 
 def mappings(document: Mapping[str, Any]) -> str:
@@ -360,8 +368,14 @@ def shows_full_transcript(record: Mapping[str, Any]) -> bool:
     return record.get("outcome", "pass") not in ("pass", "not-applicable", "disabled")
 
 
-def transcript_store(document: Mapping[str, Any]) -> str:
-    """The transcripts of passing (and skipped) checks as one compact JSON island for report.js to draw."""
+def transcript_store(document: Mapping[str, Any], redact: Callable[[str], str] | None = None) -> str:
+    """The transcripts of passing (and skipped) checks, once, for report.js to draw when a row is opened.
+
+    Compact JSON, gzipped and base64-encoded: the JSON alone was two thirds of a clean run's page, and
+    repeats itself (the same attributes, URLs and schema URNs in every exchange) so it packs about tenfold.
+    The browser unpacks it with its own DecompressionStream. Since nothing in the page can be searched for
+    a secret once packed, the JSON is passed through `redact` first; `unpack_transcript_store` reads it back.
+    """
     store: dict[str, list[dict[str, Any]]] = {}
     for check in document.get("checks", []):
         if shows_full_transcript(check) or not check.get("transcript"):
@@ -378,9 +392,19 @@ def transcript_store(document: Mapping[str, Any]) -> str:
             })
         store[check["nodeid"]] = rows
     text = json.dumps(store, ensure_ascii=False, separators=(",", ":"))
-    # Inside <script> only "</" (and "<!--") can end the element early; JSON allows "<" as \u003c.
-    text = text.replace("<", "\\u003c")
-    return f'<script type="application/json" id="scim-transcripts">{text}</script>'
+    if redact is not None:
+        text = redact(text)
+    # mtime=0: the same run gives the same bytes. Base64 has no "<", so nothing can end the element early.
+    packed = base64.b64encode(gzip.compress(text.encode("utf-8"), mtime=0)).decode("ascii")
+    return f'<script type="application/gzip" data-encoding="base64" id="{STORE_ID}">{packed}</script>'
+
+
+def unpack_transcript_store(page: str) -> dict[str, list[dict[str, Any]]]:
+    """The transcripts a page keeps for its passing checks, as transcript_store packed them ({} if none)."""
+    found = re.search(rf'<script [^>]*id="{STORE_ID}">([^<]*)</script>', page)
+    if not found:
+        return {}
+    return json.loads(gzip.decompress(base64.b64decode(found.group(1))).decode("utf-8"))
 
 
 def _compact_body(body: str | None) -> dict[str, Any] | None:

@@ -38,13 +38,26 @@
     }
   });
 
-  // --- transcripts of passing checks, kept once as JSON and drawn when a row is shown -----------------------
-  var store = null;
+  // --- transcripts of passing checks, kept once (gzipped JSON, base64) and drawn when a row is shown -------
+  var store = null;  // a promise of {nodeid: [exchange, ...]}
+
+  function unpack(text) {
+    if (typeof DecompressionStream === "undefined") {
+      return Promise.reject(new Error("this browser cannot unpack them (no DecompressionStream)"));
+    }
+    var raw = atob(text.trim());
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) {
+      bytes[i] = raw.charCodeAt(i);
+    }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text().then(JSON.parse);
+  }
 
   function transcripts() {
     if (store === null) {
       var island = document.getElementById("scim-transcripts");
-      store = island ? JSON.parse(island.textContent) : {};
+      store = island ? unpack(island.textContent) : Promise.resolve({});
     }
     return store;
   }
@@ -92,6 +105,18 @@
     return box;
   }
 
+  function fill(slot) {
+    transcripts().then(function (all) {
+      var exchanges = all[slot.getAttribute("data-check")] || [];
+      for (var n = 0; n < exchanges.length; n++) {
+        slot.appendChild(drawExchange(exchanges[n], n + 1));
+      }
+    }, function (error) {
+      slot.appendChild(el("p", "scim-hint", "The transcript could not be shown here (" + error.message +
+                                            "); it is in the JSON result file."));
+    });
+  }
+
   function drawPending(root) {
     var pending = root.querySelectorAll ? root.querySelectorAll(".scim-lazy:not(.scim-drawn)") : [];
     for (var i = 0; i < pending.length; i++) {
@@ -100,11 +125,8 @@
       if (row && row.classList.contains("hidden")) {
         continue;  // folded: drawn when opened (pytest-html rebuilds the row then)
       }
-      var exchanges = transcripts()[slot.getAttribute("data-check")] || [];
-      for (var n = 0; n < exchanges.length; n++) {
-        slot.appendChild(drawExchange(exchanges[n], n + 1));
-      }
-      slot.classList.add("scim-drawn");
+      slot.classList.add("scim-drawn");  // claimed now; filled once the store is unpacked
+      fill(slot);
     }
   }
 
@@ -118,6 +140,7 @@
 
   // The browser tab says the verdict too, so a row of open reports can be told apart.
   document.addEventListener("DOMContentLoaded", function () {
+    transcripts().catch(function () {});  // unpack ahead of the first click; a failure is shown per row
     var line = document.querySelector("#scim-verdict .scim-verdict-line");
     if (line) {
       document.title = line.textContent + " \u00b7 " + document.title;

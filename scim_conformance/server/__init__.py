@@ -23,7 +23,20 @@ as the string it is; a value-filtered PATCH path that matches nothing creates th
 must be an existing user or group (400 invalidValue otherwise); ``password`` is kept but never returned.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 from .defects import DEFECTS, Defects
-from .httpd import ReferenceServer
 
 __all__ = ["DEFECTS", "Defects", "ReferenceServer"]
+
+
+def __getattr__(name: str) -> Any:
+    # The HTTP server, service and store are imported on first use: `scim-conformance run --scim-url ...`
+    # reaches this package only for the `serve` command's arguments, and must not pay for the rest.
+    if name == "ReferenceServer":
+        from .httpd import ReferenceServer
+
+        return ReferenceServer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,6 @@ import sys
 import threading
 
 from .defects import DEFECTS
-from .httpd import ReferenceServer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="switch on a defect (repeatable); see --list-defects",
     )
+    parser.add_argument("--rate-limit", type=float, default=None, metavar="RPS",
+                        help="answer 429 with Retry-After beyond this many requests per second (default: never)")
     parser.add_argument("--list-defects", action="store_true", help="list the defect switches and exit")
 
 
@@ -39,9 +40,12 @@ def run(args: argparse.Namespace) -> int:
         for name, description in DEFECTS.items():
             print(f"{name:<{width}}  {description}")
         return 0
+    from .httpd import ReferenceServer  # only now: the parser above is built for every command
+
     token = args.token or os.environ.get("SCIM_TOKEN") or None
     try:
-        server = ReferenceServer(host=args.host, port=args.port, token=token, db=args.db, defects=args.defects)
+        server = ReferenceServer(host=args.host, port=args.port, token=token, db=args.db, defects=args.defects,
+                                 rate_limit=args.rate_limit)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -118,6 +118,15 @@ DEFECTS: dict[str, str] = {
     "etag-header-missing": "leaves the ETag header out of answers with a single resource (etag is advertised)",
     "if-match-ignored": "applies PUT, PATCH and DELETE whatever version If-Match names",
     "sort-ignored": "ignores sortBy and sortOrder, listing resources in creation order (sort is advertised)",
+    # Under load (judged by `scim-conformance load`; a sequential conformance run never meets them)
+    "throttle-without-retry-after": "when it throttles, answers 429 without a Retry-After header",
+    "retry-after-too-short": "when it throttles, keeps refusing for three times the Retry-After it announces",
+    "race-duplicate-create": "checks userName uniqueness before the write transaction, so concurrent creates all win",
+    "lost-member-update": "reads a group before the write transaction of a PATCH, so concurrent member adds overwrite "
+    "each other",
+    "lost-attribute-update": "reads a user before the write transaction of a PATCH, so concurrent PATCHes overwrite "
+    "each other",
+    "slow-under-load": "while another request is in flight, serves one request at a time and spends 100 ms on each",
 }
 
 

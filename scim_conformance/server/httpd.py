@@ -16,6 +16,7 @@ from .defects import Defects
 from .schemas import MAX_PAYLOAD
 from .service import Request, Response, ScimService
 from .store import Store
+from .throttle import Throttle
 
 # Bodies a little over the limit are read and answered 413 on a live connection; beyond this the
 # connection is closed after the answer rather than reading megabytes only to throw them away.
@@ -199,8 +200,11 @@ class ReferenceServer:
         token: str | None = None,
         db: str = ":memory:",
         defects: Iterable[str] = (),
+        rate_limit: float | None = None,
     ) -> None:
         self.defects = Defects(defects)
+        # Requests per second before it answers 429 with Retry-After (None: never throttles).
+        self.throttle = Throttle(rate_limit, self.defects) if rate_limit else None
         self.host = host
         self.port = port
         self.token = token or secrets.token_urlsafe(24)
@@ -234,7 +238,7 @@ class ReferenceServer:
         self.port = httpd.server_address[1]
         self.store = store
         self._httpd = httpd
-        httpd.service = ScimService(store, self.defects, self.token, self.base_url)
+        httpd.service = ScimService(store, self.defects, self.token, self.base_url, self.throttle)
         # The socket listens from here on; the thread below accepts and hands connections to workers.
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
                                         name="scim-reference-server", daemon=True)

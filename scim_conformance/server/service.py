@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import hmac
 import json
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +54,7 @@ from .schemas import (
     service_provider_config,
 )
 from .store import INDEXED_COLUMNS, Store
+from .throttle import Throttle
 
 SCIM_JSON = "application/scim+json"
 DEFAULT_COUNT = 100
@@ -60,6 +63,10 @@ KNOWN_QUERY_PARAMETERS = frozenset(
     {"filter", "startindex", "count", "attributes", "excludedattributes", "sortby", "sortorder"}
 )
 _ENDPOINTS = {"users": "User", "groups": "Group"}
+# The load defects stand in for a store that takes this long to answer (a remote database): the gap between a
+# read and the write built on it, which only matters while another request runs meanwhile.
+RACE_WINDOW_S = 0.05
+SLOW_UNDER_LOAD_S = 0.1
 _WAF_PAGE = b"<html><head><title>403 Forbidden</title></head><body><h1>Request blocked</h1></body></html>"
 
 
@@ -109,22 +116,46 @@ def _reject_constant(name: str) -> Any:
 
 
 class ScimService:
-    def __init__(self, store: Store, defects: Defects, token: str, base_url: str) -> None:
+    def __init__(
+        self, store: Store, defects: Defects, token: str, base_url: str, throttle: Throttle | None = None
+    ) -> None:
         self.store = store
         self.defects = defects
         self.token = token
         self.base_url = base_url
+        self.throttle = throttle
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
+        self._one_at_a_time = threading.Lock()
 
     # --- entry point ----------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
+        with self._in_flight_lock:
+            self._in_flight += 1
         try:
             refusal = self._gatekeeper(request)
             if refusal is not None:
                 return refusal
+            if self.busy() and self.defects.on("slow-under-load"):
+                with self._one_at_a_time:
+                    time.sleep(SLOW_UNDER_LOAD_S)
             return self._route(request)
         except ScimError as exc:
             return self.error(exc.status, exc.detail, exc.scim_type)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight -= 1
+
+    def busy(self) -> bool:
+        """Is another request being served right now?"""
+        return self._in_flight > 1
+
+    def _race_window(self) -> None:
+        # A first short look: alone on the server (a sequential conformance run), the gap costs no more.
+        time.sleep(RACE_WINDOW_S / 3)
+        if self.busy():
+            time.sleep(RACE_WINDOW_S)
 
     def error(self, status: int, detail: str, scim_type: str | None = None) -> Response:
         body: dict[str, Any] = {"schemas": [ERROR], "status": str(status), "detail": detail}
@@ -138,13 +169,22 @@ class ScimService:
         if not request.headers.get("user-agent") and self.defects.on("require-user-agent"):
             return Response(403, _WAF_PAGE, content_type="text/html; charset=utf-8")
         if self.defects.on("no-auth"):
-            return None
+            return self._throttled()
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), self.token.encode()):
-            return None
+            return self._throttled()
         status = 403 if self.defects.on("auth-403") else 401
         response = self.error(status, "a valid bearer token is required")
         response.headers["WWW-Authenticate"] = 'Bearer realm="scim"'
+        return response
+
+    def _throttled(self) -> Response | None:
+        wait = self.throttle.admit() if self.throttle is not None else None
+        if wait is None:
+            return None
+        response = self.error(429, "too many requests; retry later")
+        if not self.defects.on("throttle-without-retry-after"):
+            response.headers["Retry-After"] = str(wait)
         return response
 
     def _route(self, request: Request) -> Response:
@@ -645,9 +685,14 @@ class ScimService:
             enterprise = next((v for k, v in content.items() if k.lower() == ENTERPRISE_USER.lower()), None)
             if isinstance(enterprise, dict):
                 enterprise.pop("department", None)
+        racy = rtype.name == "User" and self.defects.on("race-duplicate-create")
+        if racy:
+            self._check_unique(rtype, content, None)
+            self._race_window()
         with self.store.transaction():
             self._complete(rtype, content)
-            self._check_unique(rtype, content, None)
+            if not racy:
+                self._check_unique(rtype, content, None)
             resource_id = str(uuid.uuid4())
             sent_id = body.get("id") if isinstance(body, dict) else None
             if isinstance(sent_id, str) and sent_id and self.defects.on("client-id-honoured"):
@@ -672,11 +717,15 @@ class ScimService:
         return self._single(rtype, doc, params, 200)
 
     def patch(self, rtype: ResourceType, resource_id: str, request: Request, params: dict[str, str]) -> Response:
+        lost = "lost-member-update" if rtype.name == "Group" else "lost-attribute-update"
+        stale = self.store.get(rtype.name, resource_id) if self.defects.on(lost) else None
+        if stale is not None:
+            self._race_window()
         with self.store.transaction():
-            previous = self.store.get(rtype.name, resource_id)
+            previous = stale or self.store.get(rtype.name, resource_id)
             if previous is None and self.defects.on("patch-missing-id-500"):
                 raise ScimError(500, "internal error")
-            previous = self._load(rtype, resource_id)
+            previous = stale or self._load(rtype, resource_id)
             body = self._json(request)
             content = {k: v for k, v in copy.deepcopy(previous).items() if k not in SERVER_OWNED}
             patcher = Patcher(rtype, self.defects, lambda node, parent: self.bind_filter(rtype, node, parent))
