@@ -6,6 +6,7 @@ import pytest
 
 from scim_conformance import expect
 from scim_conformance.attributes import CORE_USER
+from scim_conformance.client import Exchange
 from scim_conformance.resources import plain_body
 
 requirement = pytest.mark.requirement
@@ -42,21 +43,38 @@ def test_single_schema_and_resource_type(scim):
         expect.equal(rid, f"id of {path}", wanted, data.get("id"), exchange)
 
 
+def _core_user_schema(scim, rid: str) -> tuple[dict, Exchange]:
+    """The core User schema as GET /Schemas lists it (what discovery clients read; the single one is optional)."""
+    exchange = scim.get("/Schemas")
+    found = [s for s in expect.list_response(exchange, rid) if s.get("id") == CORE_USER]
+    if not found:
+        expect.blocked(f"/Schemas does not list {CORE_USER} (RFC-DISCOVERY-SCHEMAS-ALL judges that)")
+    return found[0], exchange
+
+
+def _sub_attribute(schema: dict, attribute: str, sub: str) -> dict:
+    parent = next((a for a in schema.get("attributes") or [] if str(a.get("name")).lower() == attribute.lower()), {})
+    return next((a for a in parent.get("subAttributes") or [] if str(a.get("name")).lower() == sub.lower()), {})
+
+
 @requirement("RFC-SCHEMA-CANONICAL-VALUES")
 def test_core_schema_canonical_values(scim):
     """A client builds its email type picker from the published User schema."""
     rid = "RFC-SCHEMA-CANONICAL-VALUES"
-    exchange = scim.get(f"/Schemas/{CORE_USER}")
-    if exchange.status != 200:
-        exchange = scim.get("/Schemas")  # the single schema is optional (RFC-DISCOVERY-SINGLE judges it)
-        found = [s for s in expect.list_response(exchange, rid) if s.get("id") == CORE_USER]
-        schema = found[0] if found else {}
-    else:
-        schema = expect.body(exchange, rid)
-    emails = next((a for a in schema.get("attributes") or [] if str(a.get("name")).lower() == "emails"), {})
-    email_type = next((a for a in emails.get("subAttributes") or [] if str(a.get("name")).lower() == "type"), {})
-    values = sorted(str(v).lower() for v in email_type.get("canonicalValues") or [])
+    schema, exchange = _core_user_schema(scim, rid)
+    values = sorted(str(v).lower() for v in _sub_attribute(schema, "emails", "type").get("canonicalValues") or [])
     expect.equal(rid, "emails.type canonicalValues", ["home", "other", "work"], values, exchange)
+
+
+@requirement("RFC-SCHEMA-PRIMARY-BOOLEAN")
+def test_core_schema_primary_is_boolean(scim):
+    """A client reads from the published User schema how to send the primary flag of an email."""
+    rid = "RFC-SCHEMA-PRIMARY-BOOLEAN"
+    schema, exchange = _core_user_schema(scim, rid)
+    for attribute in ("emails", "phoneNumbers"):
+        primary = _sub_attribute(schema, attribute, "primary")
+        if primary:  # a server may leave a sub-attribute out; one it publishes has the RFC's type
+            expect.equal(rid, f"{attribute}.primary type", "boolean", primary.get("type"), exchange)
 
 
 @requirement("RFC-READONLY-IGNORED")
