@@ -11,24 +11,48 @@ requirement = pytest.mark.requirement
 PAGE = 5
 
 
-@requirement("ENTRA-SCHEMAS-DISCOVERY", "RFC-DISCOVERY-SCHEMA")
-def test_schema_discovery(scim, profile):
-    """Gallery apps read /Schemas to offer target attributes, expanding emails by its canonical types."""
+@requirement("RFC-DISCOVERY-SCHEMA")
+def test_discovery_documents(scim):
+    """The three discovery endpoints answer, each with its RFC 7643 document (judged on every response)."""
+    for path in ("/Schemas", "/ServiceProviderConfig", "/ResourceTypes"):
+        exchange = scim.get(path)
+        expect.body(expect.status(exchange, "RFC-DISCOVERY-SCHEMA", 200), "RFC-DISCOVERY-SCHEMA")
+
+
+def _schemas(scim):
+    """The schemas /Schemas lists; blocked when the document cannot be read (RFC-DISCOVERY-SCHEMA says why)."""
     exchange = scim.get("/Schemas")
-    schemas = expect.list_response(exchange, "ENTRA-SCHEMAS-DISCOVERY")
-    ids = {s.get("id") for s in schemas if isinstance(s, dict)}
+    data = exchange.json
+    if exchange.status != 200 or not isinstance(data, dict) or not isinstance(data.get("Resources"), list):
+        expect.blocked(f"/Schemas answered {expect.describe(exchange)}")
+    return exchange, [s for s in data["Resources"] if isinstance(s, dict)]
+
+
+@requirement("ENTRA-SCHEMAS-DISCOVERY")
+def test_schema_discovery(scim, profile):
+    """Gallery apps read /Schemas to offer target attributes: the core User (and Group) schemas are listed."""
+    exchange, schemas = _schemas(scim)
+    ids = {s.get("id") for s in schemas}
     wanted = {CORE_USER} | ({CORE_GROUP} if profile.groups else set())
     if not wanted <= ids:
         expect.fail("ENTRA-SCHEMAS-DISCOVERY", f"schemas {sorted(wanted)}", f"schemas {sorted(map(str, ids))}",
                     exchange)
-    user = next(s for s in schemas if s.get("id") == CORE_USER)
-    emails = next((a for a in user.get("attributes", []) if str(a.get("name")).lower() == "emails"), {})
-    email_type = next((a for a in emails.get("subAttributes", []) if str(a.get("name")).lower() == "type"), {})
+
+
+@requirement("ENTRA-SCHEMAS-CANONICAL-VALUES")
+def test_email_type_canonical_values(scim):
+    """Microsoft's gallery harness expands emails by the canonical values of emails.type, expecting work."""
+    exchange, schemas = _schemas(scim)
+    user = next((s for s in schemas if s.get("id") == CORE_USER), None)
+    if user is None:
+        expect.blocked(f"/Schemas does not list {CORE_USER} (ENTRA-SCHEMAS-DISCOVERY)")
+    emails = next((a for a in user.get("attributes") or [] if isinstance(a, dict)
+                   and str(a.get("name")).lower() == "emails"), {})
+    email_type = next((a for a in emails.get("subAttributes") or [] if isinstance(a, dict)
+                       and str(a.get("name")).lower() == "type"), {})
     if "work" not in (email_type.get("canonicalValues") or []):
-        expect.fail("ENTRA-SCHEMAS-DISCOVERY", 'emails.type canonicalValues including "work"',
+        expect.fail("ENTRA-SCHEMAS-CANONICAL-VALUES", 'emails.type canonicalValues including "work"',
                     f"canonicalValues {email_type.get('canonicalValues')!r}", exchange)
-    for path in ("/ServiceProviderConfig", "/ResourceTypes"):
-        expect.status(scim.get(path), "RFC-DISCOVERY-SCHEMA", 200)
 
 
 def _walk(scim, endpoint, requirement_id, created_ids):

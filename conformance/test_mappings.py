@@ -40,7 +40,7 @@ def _created(users: Any, identities: Any, requirement_id: str) -> tuple[dict[str
     """A user created from the tenant's own body (a fallback body would not say anything about the mappings)."""
     body = identities.user_body()
     user = users.create(body)
-    if users.fell_back:
+    if users.form != "idp":
         expect.blocked(f"the server refused the tenant's create body ({requirement_id} needs it)")
     return body, user
 

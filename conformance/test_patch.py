@@ -6,32 +6,60 @@ import pytest
 
 from scim_conformance import expect
 from scim_conformance.attributes import ENTERPRISE_USER, get_attribute, parse_path, read
-from scim_conformance.steps import lookup, patch
+from scim_conformance.steps import holding, lookup, patch
 from scim_conformance.steps import read as reread
 
 requirement = pytest.mark.requirement
+WORK_EMAIL = 'emails[type eq "work"].value'
+# Simple attributes a check can change freely, in the order they are tried.
+SIMPLE = ("title", "displayName", "nickName")
+WORK_PHONE = 'phoneNumbers[type eq "work"].value'
+MOBILE_PHONE = 'phoneNumbers[type eq "mobile"].value'
 
 
 def _value(resource, path):
     return read(resource, parse_path(path))
 
 
+def _defaults(body, *paths):
+    """What the IdP's body holds at each path (for `holding`, should the accepted body lack them)."""
+    return {p: _value(body, p) for p in paths}
+
+
+def _stored_attribute(scim, dialect, user_id):
+    """A simple attribute the server is shown to store: set by a plain lower-case replace and read back.
+
+    Checks about op casing or clearing judge that attribute, so a server that ignores, say, title cannot
+    look as if it mishandled the casing or the clearing.
+    """
+    for path in SIMPLE:
+        value = f"Control {path}"
+        scim.patch(f"/Users/{user_id}", dialect.patch({"op": "replace", "path": path, "value": value}))
+        stored = scim.get(f"/Users/{user_id}").json
+        if isinstance(stored, dict) and get_attribute(stored, path) == value:
+            return path
+    expect.blocked(f"the server kept none of {', '.join(SIMPLE)} after a lower-case replace")
+
+
 @requirement("ENTRA-PATCH-OP-CASE")
-@pytest.mark.parametrize("op", ["Replace", "replace", "REPLACE"])
+@pytest.mark.parametrize("op", ["Replace", "REPLACE"])
 def test_op_any_case(scim, users, identities, dialect, op):
     """Entra's default dialect capitalises op; the flag dialect lower-cases it. Both are the same op."""
     user = users.create(identities.user_body())
-    title = f"Title {op}"
-    exchange = scim.patch(f"/Users/{user['id']}", dialect.patch({"op": op, "path": "title", "value": title}))
+    attribute = _stored_attribute(scim, dialect, user["id"])
+    value = f"Changed by {op}"
+    exchange = scim.patch(f"/Users/{user['id']}", dialect.patch({"op": op, "path": attribute, "value": value}))
     expect.status(exchange, "ENTRA-PATCH-OP-CASE", 200, 204)
     stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-OP-CASE")
-    expect.equal("ENTRA-PATCH-OP-CASE", "title", title, get_attribute(stored, "title"))
+    expect.equal("ENTRA-PATCH-OP-CASE", attribute, value, get_attribute(stored, attribute))
 
 
 @requirement("ENTRA-PATCH-REPLACE-FILTERED")
 def test_replace_work_email_and_family_name(scim, users, identities, dialect):
     """A changed mail and surname in Entra arrive as replace ops on a filtered path and a dotted path."""
-    user = users.create(identities.user_body())
+    body = identities.user_body()
+    user = users.create(body)
+    holding(scim, dialect, "/Users", user["id"], _defaults(body, WORK_EMAIL, "name.familyName"))
     new_email = f"new.{user['userName']}"
     patch(scim, "/Users", user["id"], "ENTRA-PATCH-REPLACE-FILTERED", dialect,
           dialect.operation("replace", 'emails[type eq "work"].value', new_email),
@@ -72,14 +100,20 @@ def test_replace_filtered_path_without_match(scim, users, identities, dialect):
     body = identities.user_body()
     body["phoneNumbers"] = [p for p in body.get("phoneNumbers", []) if p.get("type") == "work"]
     user = users.create(body)
-    work = _value(body, 'phoneNumbers[type eq "work"].value')
-    patch(scim, "/Users", user["id"], "ENTRA-PATCH-FILTER-NO-MATCH", dialect,
-          dialect.operation("replace", 'phoneNumbers[type eq "mobile"].value', "+1 555-0100"))
+    before = holding(scim, dialect, "/Users", user["id"], _defaults(body, WORK_PHONE))
+    if _value(before, MOBILE_PHONE) is not None:
+        expect.blocked("the user already has a mobile phone, so the filter would match")
+    work = _value(before, WORK_PHONE)
+    exchange = scim.patch(f"/Users/{user['id']}", dialect.patch(
+        dialect.operation("replace", MOBILE_PHONE, "+1 555-0100")))
+    if exchange.status == 400 and get_attribute(exchange.json, "scimType") == "noTarget":
+        # What RFC 7644 §3.5.2.3 prescribes, but not what Entra expects in the field: an advisory deviation.
+        expect.fail("ENTRA-PATCH-FILTER-NO-MATCH", "the mobile element created, as Entra expects (field reports)",
+                    "400 noTarget, as RFC 7644 §3.5.2.3 prescribes; Entra retries the change every cycle", exchange)
+    expect.status(exchange, "ENTRA-PATCH-FILTER-NO-MATCH", 200, 204)
     stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-FILTER-NO-MATCH")
-    expect.equal("ENTRA-PATCH-FILTER-NO-MATCH", 'phoneNumbers[type eq "mobile"].value', "+1 555-0100",
-                 _value(stored, 'phoneNumbers[type eq "mobile"].value'))
-    expect.equal("ENTRA-PATCH-FILTER-NO-MATCH", 'phoneNumbers[type eq "work"].value', work,
-                 _value(stored, 'phoneNumbers[type eq "work"].value'))
+    expect.equal("ENTRA-PATCH-FILTER-NO-MATCH", MOBILE_PHONE, "+1 555-0100", _value(stored, MOBILE_PHONE))
+    expect.equal("ENTRA-PATCH-FILTER-NO-MATCH", WORK_PHONE, work, _value(stored, WORK_PHONE))
 
 
 @requirement("ENTRA-PATCH-ENTERPRISE-PATH")
@@ -95,21 +129,21 @@ def test_enterprise_urn_paths(scim, users, identities, dialect):
                  get_attribute(extension, "department"))
     expect.equal("ENTRA-PATCH-ENTERPRISE-PATH", "enterprise employeeNumber", "E-77001",
                  get_attribute(extension, "employeeNumber"))
-    stray = [k for k in stored if k.lower().startswith(ENTERPRISE_USER.lower() + ":")]
-    if stray:
-        expect.fail("ENTRA-PATCH-ENTERPRISE-PATH", "no top-level key named by a URN path", f"keys {stray}")
 
 
 @requirement("ENTRA-PATCH-PATH-CASE")
 def test_path_in_mapping_casing(scim, users, identities, dialect):
     """Entra's mapping table writes some sub-attributes with a capital letter (emails[type eq "work"].Value)."""
-    user = users.create(identities.user_body())
+    body = identities.user_body()
+    user = users.create(body)
+    holding(scim, dialect, "/Users", user["id"], _defaults(body, WORK_EMAIL))
     new_email = f"case.{user['userName']}"
+    # Microsoft's table capitalises the sub-attribute only (emails[type eq "other"].Value); the work email is
+    # the one every user has.
     patch(scim, "/Users", user["id"], "ENTRA-PATCH-PATH-CASE", dialect,
-          dialect.operation("replace", 'Emails[type eq "work"].Value', new_email))
+          dialect.operation("replace", 'emails[type eq "work"].Value', new_email))
     stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-PATH-CASE")
-    expect.equal("ENTRA-PATCH-PATH-CASE", 'emails[type eq "work"].value', new_email,
-                 _value(stored, 'emails[type eq "work"].value'))
+    expect.equal("ENTRA-PATCH-PATH-CASE", WORK_EMAIL, new_email, _value(stored, WORK_EMAIL))
 
 
 @requirement("ENTRA-PATCH-REPLACE-SEVERAL")
@@ -126,10 +160,6 @@ def test_replace_several(scim, users, identities, dialect):
     stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-REPLACE-SEVERAL")
     for path, value in changes.items():
         expect.equal("ENTRA-PATCH-REPLACE-SEVERAL", path, value, _value(stored, path))
-    stray = [k for k in stored if k in changes and ("." in k or ":" in k)]
-    if stray:
-        expect.fail("ENTRA-PATCH-REPLACE-SEVERAL", "dotted and URN keys applied to their attributes",
-                    f"literal keys {stray}")
 
 
 @requirement("ENTRA-PATCH-PATHLESS-USERNAME")
@@ -146,7 +176,10 @@ def test_pathless_username(scim, users, identities, dialect):
 @requirement("ENTRA-PATCH-MULTI-OP")
 def test_many_ops_one_request(scim, users, identities, dialect):
     """A busy cycle sends every changed attribute of a user, active included, in one request."""
-    user = users.create(identities.user_body())
+    body = identities.user_body()
+    user = users.create(body)
+    holding(scim, dialect, "/Users", user["id"], _defaults(
+        body, 'addresses[type eq "work"].locality', 'addresses[type eq "work"].postalCode', WORK_PHONE))
     operations = [
         dialect.operation("replace", "displayName", "Multi Op"),
         dialect.operation("replace", "title", "Director"),
@@ -177,10 +210,12 @@ def test_many_ops_one_request(scim, users, identities, dialect):
 def test_clear_attribute(scim, users, identities, dialect, empty):
     """Microsoft's gallery harness clears attributes with "" and with null; the value must be gone."""
     user = users.create(identities.user_body())
-    patch(scim, "/Users", user["id"], "ENTRA-PATCH-CLEAR", dialect, dialect.operation("replace", "title", empty))
+    attribute = _stored_attribute(scim, dialect, user["id"])
+    patch(scim, "/Users", user["id"], "ENTRA-PATCH-CLEAR", dialect, dialect.operation("replace", attribute, empty))
     stored = reread(scim, "/Users", user["id"], "ENTRA-PATCH-CLEAR")
-    if get_attribute(stored, "title") not in (None, ""):
-        expect.fail("ENTRA-PATCH-CLEAR", "title absent or empty", f"title {get_attribute(stored, 'title')!r}")
+    if get_attribute(stored, attribute) not in (None, ""):
+        expect.fail("ENTRA-PATCH-CLEAR", f"{attribute} absent or empty",
+                    f"{attribute} {get_attribute(stored, attribute)!r}")
 
 
 @requirement("ENTRA-PATCH-UNKNOWN-404")

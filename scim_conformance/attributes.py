@@ -175,3 +175,35 @@ def _get(obj: Any, name: str) -> Any:
 
 
 get_attribute = _get
+
+_TOP_LEVEL = {name for table in (_USER, _GROUP) for name in table} | {"schemas", "id", "meta", "groups"}
+_SUB_ONLY = {sub.lower() for table in (_USER, _GROUP, _ENTERPRISE) for _, subs in table.values()
+             for sub in subs or ()} - _TOP_LEVEL
+_QUALIFIERS = (CORE_USER.lower(), CORE_GROUP.lower(), ENTERPRISE_USER.lower())
+
+
+def path_shaped_keys(resource: dict[str, Any]) -> list[str]:
+    """Top-level keys that are a PATCH path stored literally instead of applied.
+
+    `urn:…:User:manager` (an attribute qualified by its schema), `name.givenName`, `emails[type eq "work"]`,
+    a sub-attribute such as `Value` at the top, or `Emails` beside `emails`: a server that answers 200 and
+    stores one of these has not made the change it was asked for.
+    """
+    declared = [s.lower() for s in resource.get("schemas") or [] if isinstance(s, str)]
+    lowered = [k.lower() for k in resource]
+    junk = []
+    for key in resource:
+        low = key.lower()
+        if low.startswith("urn:"):
+            shaped = "[" in key or any(low.startswith(f"{schema}:") for schema in (*_QUALIFIERS, *declared))
+        else:
+            shaped = (any(c in key for c in '.[]" ') or low in _SUB_ONLY
+                      or (lowered.count(low) > 1 and key != _CANONICAL.get(low, key)))
+        if shaped:
+            junk.append(key)
+    return junk
+
+
+def primary_flag(value: Any) -> Any:
+    """A returned 'primary' as a flag: left out or null means not primary (RFC 7643 §2.4), so it reads as false."""
+    return False if value is None else value

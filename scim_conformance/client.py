@@ -64,6 +64,8 @@ class Exchange:
     error: str | None = None
     retries: int = 0
     partial: bool = False  # the request asked for a subset of attributes
+    # The check withheld the run's token (none, or a wrong one) on purpose: the refusal is its own subject.
+    credentials_withheld: bool = False
     _json: Any = field(default=_OMIT, repr=False)
 
     @property
@@ -272,6 +274,7 @@ class ScimClient:
             request_headers=self.redact.headers(send_headers),
             request_body=self.redact(body.decode("utf-8", "replace")) if body is not None else None,
             partial=partial,
+            credentials_withheld=token is not _OMIT,
         )
         self._send(exchange, method, url, send_headers, body, timeout or self.timeout)
         if from_provider and exchange.status == 401 and callable(getattr(self.token_provider, "invalidate", None)):
@@ -279,9 +282,11 @@ class ScimClient:
             self.token_provider.invalidate()  # type: ignore[union-attr]
             fresh = self._provided_token()
             if fresh != bearer:
-                return self.request(method, path, query=query if not params else None, params=params,
-                                    json_body=json_body, data=data, headers=headers, token=fresh, partial=partial,
-                                    timeout=timeout)
+                again = self.request(method, path, query=query if not params else None, params=params,
+                                     json_body=json_body, data=data, headers=headers, token=fresh, partial=partial,
+                                     timeout=timeout)
+                again.credentials_withheld = False  # the run's own (renewed) token
+                return again
         return exchange
 
     def _provided_token(self) -> str:

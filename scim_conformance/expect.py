@@ -64,6 +64,15 @@ def body(exchange: Exchange, requirement: str) -> dict[str, Any]:
     return data
 
 
+def created(exchange: Exchange, requirement: str) -> dict[str, Any]:
+    """A create answered 201 (or 200) with the new resource, which carries its id: the IdP links by that id."""
+    data = body(status(exchange, requirement, 201, 200), requirement)
+    if not isinstance(data.get("id"), str) or not data["id"]:
+        fail(requirement, f"a non-empty id in the answer to {exchange.method} {exchange.path}",
+             f"id {data.get('id')!r}", exchange)
+    return data
+
+
 def list_response(exchange: Exchange, requirement: str, total_results: int | None = None) -> list[dict[str, Any]]:
     """A 200 ListResponse; returns its Resources (absent counts as empty, as RFC 7644 allows when there are none)."""
     status(exchange, requirement, 200)

@@ -16,7 +16,6 @@ from scim_conformance.expressions import IGNORE, Context, ExpressionError, evalu
 from scim_conformance.profile import AttributeMapping, Profile
 from scim_conformance.sources import EXTENSION_ATTRIBUTES
 
-DOMAIN = "example.test"
 # The primary flags Entra sets on its own when it groups mapped values into typed elements.
 _PRIMARY = {("emails", "work"): True, ("phoneNumbers", "work"): True, ("addresses", "work"): False}
 ROLE_TYPE = "WindowsAzureActiveDirectoryRole"
@@ -29,9 +28,11 @@ def _ascii(text: str) -> str:
 
 
 class IdentityFactory:
-    def __init__(self, profile: Profile, prefix: str, seed: int) -> None:
+    def __init__(self, profile: Profile, prefix: str, seed: int, email_domain: str | None = None) -> None:
+        """`email_domain` overrides the profile's `identities.email_domain` (the --email-domain option)."""
         self.profile = profile
         self.prefix = prefix
+        self.email_domain = email_domain or profile.email_domain
         self.seed = seed
         # Imported here, once the target has answered its first probe: faker's import (it lists every
         # locale it ships) is the largest of a run's start-up, and an unreachable target needs none of it.
@@ -56,9 +57,10 @@ class IdentityFactory:
         # Mixed case, as real UPNs are: a server must keep userName exactly as sent.
         local = f"{self.prefix}-{n}.{_ascii(given)}.{_ascii(surname)}"
         return {
-            "userPrincipalName": f"{local}@{DOMAIN}",
-            # mail differs from the UPN, so a report shows which of the two a mapping took.
-            "mail": f"{local.replace('.', '_', 1).lower()}@mail.{DOMAIN}",
+            "userPrincipalName": f"{local}@{self.email_domain}",
+            # mail differs from the UPN, so a report shows which of the two a mapping took; same domain, since a
+            # tenant may accept only its own verified one.
+            "mail": f"{local.replace('.', '_', 1).lower()}@{self.email_domain}",
             "mailNickname": f"{self.prefix}-{n}-{self.faker.hexify('^^^^^^^^')}",
             "objectId": self.faker.uuid4(),
             "givenName": given,
@@ -86,7 +88,7 @@ class IdentityFactory:
         return {
             "companyName": self._more.company(),
             "manager": None,
-            "proxyAddresses": [f"SMTP:{local}@{DOMAIN}", f"smtp:{local.lower()}@mail.{DOMAIN}"],
+            "proxyAddresses": [f"SMTP:{local}@{self.email_domain}", f"smtp:{local.lower()}.alias@{self.email_domain}"],
             "accountEnabled": True,
             "IsSoftDeleted": False,  # Entra provisions enabled, assigned users only
             # One assignment: SingleAppRoleAssignment supports no more, and the role checks start from the first.
@@ -148,7 +150,7 @@ class IdentityFactory:
 
         The example person comes from its own stream, so showing it changes nothing the checks send.
         """
-        preview = IdentityFactory(self.profile, self.prefix, self.seed)
+        preview = IdentityFactory(self.profile, self.prefix, self.seed, self.email_domain)
         person = preview.source_user()
         rows = []
         for mapping in self.profile.user_mappings:
@@ -172,7 +174,7 @@ class IdentityFactory:
         n = self._next()
         name = display_name or f"{self.prefix}-{n} {self.faker.bs().title()}"[:80]
         return {"displayName": name, "objectId": self.faker.uuid4(), "mailNickname": f"{self.prefix}-g{n}",
-                "mail": f"{self.prefix}-g{n}@{DOMAIN}", "description": name, "members": None}
+                "mail": f"{self.prefix}-g{n}@{self.email_domain}", "description": name, "members": None}
 
     def group_body(self, display_name: str | None = None) -> dict[str, Any]:
         """The create body the IdP sends for a group: no members, which follow by PATCH (research notes 4.9)."""

@@ -55,7 +55,8 @@ def observe(record: CheckRecord, transcript: list[Exchange], registry: Registry,
     observed: set[str] = set()
     media_types = registry.media_type_requirements
     for exchange in transcript:
-        if exchange.status is None or exchange is skip:
+        if exchange.status is None or exchange is skip or exchange.credentials_withheld:
+            # A refusal the check provoked is that check's subject (its body: RFC-AUTH-ERROR-BODY), not judged here.
             continue
         kind = schemas.expected_kind(exchange.method, exchange.path, exchange.status)
         for part in (kind or "").split(" of "):

@@ -109,31 +109,47 @@ class Connection:
 
 
 @dataclass(frozen=True)
-class RunOptions(Connection):
-    """Everything `scim-conformance run` (and `pytest conformance`) takes."""
+class Target(Connection):
+    """What every run against a target takes, a conformance run or a load run: the profile, where the reports
+    go, the data's seed, the strictness and, for the bundled server, its defect switches."""
 
     profile: str = option(DEFAULT_PROFILE, "--profile", f"profile name or YAML file (default {DEFAULT_PROFILE})")
-    max_rps: float = option(50.0, "--max-rps", "at most this many requests per second (default 50; 0: no limit)")
     report_dir: str = option("reports", "--report-dir", "where the JSON, JUnit and HTML reports go (default reports/)")
     seed: int | None = option(None, "--seed", "seed for the generated identities (default: random, printed)")
+    email_domain: str | None = option(None, "--email-domain",
+                                      "domain of generated userNames and emails (default: the profile's, else "
+                                      "example.com); a tenant may accept only its own verified domain",
+                                      metavar="DOMAIN")
     strict: bool = option(False, "--strict", "SHOULD requirements fail the run too", pytest="--scim-strict")
-    read_only: bool = option(False, "--read-only", "run only the checks that create nothing")
-    dry_run: bool = option(False, "--dry-run",
-                           "list the checks, their requirements and what they would create; send nothing")
     # option() gives a list default a default_factory, which ruff cannot see (RUF009).
-    requirement: list[str] = option([], "--requirement",  # noqa: RUF009
-                                    "run only the checks verifying this requirement (repeatable)", metavar="ID")
     defect: list[str] = option([], "--defect",  # noqa: RUF009
                                "with the bundled server: switch one of its defects on (see serve --list-defects; "
                                "repeatable)", pytest="--reference-defect", metavar="NAME")
+    quirk: list[str] = option([], "--quirk",  # noqa: RUF009
+                              "with the bundled server: switch one of its legal quirks on (see serve --list-quirks; "
+                              "repeatable)", pytest="--reference-quirk", metavar="NAME")
 
     def usage_problem(self) -> str | None:
         """What makes these options unusable before anything starts (one line), or None."""
-        if self.defect and self.scim_url:
-            return f"{self.flag('defect')} applies to the bundled reference server only (drop {self.flag('scim_url')})"
+        for switch in ("defect", "quirk"):
+            if getattr(self, switch) and self.scim_url:
+                return (f"{self.flag(switch)} applies to the bundled reference server only "
+                        f"(drop {self.flag('scim_url')})")
         if self.scim_url and not self.has_credentials():
             return self.missing_token(self.scim_url)
         return None
+
+
+@dataclass(frozen=True)
+class RunOptions(Target):
+    """Everything `scim-conformance run` (and `pytest conformance`) takes."""
+
+    max_rps: float = option(50.0, "--max-rps", "at most this many requests per second (default 50; 0: no limit)")
+    read_only: bool = option(False, "--read-only", "run only the checks that create nothing")
+    dry_run: bool = option(False, "--dry-run",
+                           "list the checks, their requirements and what they would create; send nothing")
+    requirement: list[str] = option([], "--requirement",  # noqa: RUF009
+                                    "run only the checks verifying this requirement (repeatable)", metavar="ID")
 
 
 def _field(cls: type, name: str) -> dataclasses.Field[Any]:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import jsonschema
 
 _UNSET: Any = object()
+DEFAULT_EMAIL_DOMAIN = "example.com"
 
 
 class ProfileError(Exception):
@@ -157,6 +158,8 @@ class Profile:
     flow_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     scope: Mapping[str, Any] = field(default_factory=dict)
     target_attributes: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    # RFC 2606 reserves example.com for exactly this; special-use names such as .test fail common email validators.
+    email_domain: str = DEFAULT_EMAIL_DOMAIN
 
     def user_mapping(self, target: str) -> AttributeMapping | None:
         wanted = target.lower()
@@ -179,6 +182,7 @@ class Profile:
             },
             "roles": list(self.roles),
             "password_sync": self.password_sync,
+            "identities": {"email_domain": self.email_domain},
             "requirements": {
                 "capabilities": sorted(self.capabilities),
                 "exclude": sorted(self.exclude),
@@ -271,8 +275,8 @@ def _short(error: jsonschema.ValidationError) -> str:
 def _merge(parent: dict[str, Any], child: dict[str, Any], path: Path) -> dict[str, Any]:
     merged = copy.deepcopy(parent)
     for key, value in child.items():
-        if key in ("dialect", "resources", "matching", "flow_types", "scope", "target_attributes") and isinstance(
-                value, dict):
+        if key in ("dialect", "resources", "matching", "identities", "flow_types", "scope",
+                   "target_attributes") and isinstance(value, dict):
             merged.setdefault(key, {}).update(value)
         elif key == "mappings":
             for kind, changes in value.items():
@@ -408,6 +412,7 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
         flow_types={k: tuple(v) for k, v in data.get("flow_types", {}).items()},
         scope=dict(data.get("scope", {})),
         target_attributes={k: tuple(v) for k, v in targets.items()},
+        email_domain=data.get("identities", {}).get("email_domain", DEFAULT_EMAIL_DOMAIN),
     )
 
 

@@ -21,6 +21,13 @@ import yaml
 from scim_conformance.paths import YAML_LOADER, checks_dir
 
 SEVERITIES = ("MUST", "SHOULD", "MAY")
+# The word a requirement's source uses, and the severity it gives (the header of requirements.yaml says what
+# each means): a severity is the source's word, never a judgement of how much it matters.
+WORDS: dict[str, str] = {
+    "MUST": "MUST", "SHALL": "MUST", "REQUIRED": "MUST", "must": "MUST", "defined": "MUST", "documented": "MUST",
+    "SHOULD": "SHOULD", "should": "SHOULD", "observed": "SHOULD", "tested": "SHOULD",
+    "MAY": "MAY", "advisory": "MAY",
+}
 
 
 class RegistryError(Exception):
@@ -34,6 +41,7 @@ class Source:
     section: str
     url: str
     evidence: str
+    word: str = ""  # what the source says: a key of WORDS
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,7 @@ def load_registry(path: Path | None = None) -> Registry:
             raise RegistryError(f"{path}: {rid}: unknown source doc {row['source']['doc']!r} or capability "
                                 f"{row['capability']!r}")
         doc = sources[row["source"]["doc"]]
+        word = str(row["source"]["word"])  # requirements.schema.json admits only the keys of WORDS
         section = str(row["source"].get("section", ""))
         url = doc["url"].format(section=section.replace("§", "").strip()) if "{section}" in doc["url"] \
             else doc["url"]
@@ -131,7 +140,7 @@ def load_registry(path: Path | None = None) -> Registry:
             severity=row["severity"],
             capability=row["capability"],
             text=row["text"].strip(),
-            source=Source(row["source"]["doc"], doc["title"], section, url, row["source"].get("evidence", "")),
+            source=Source(row["source"]["doc"], doc["title"], section, url, row["source"].get("evidence", ""), word),
             in_practice=row.get("in_practice", "").strip(),
             needs=tuple(row.get("needs", ())),
             messages=tuple(row.get("judges", {}).get("messages", ())),

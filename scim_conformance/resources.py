@@ -23,6 +23,29 @@ def plain_body(body: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def minimal_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The least a resource needs to exist: userName, name, one untyped email and active; a group's displayName.
+
+    Strict servers that refuse something in the IdP's body still take this, so the checks that need *a* user
+    or group can run.
+    """
+    if "userName" not in body:
+        return {"schemas": [CORE_GROUP], "displayName": body.get("displayName"), "members": []}
+    minimal: dict[str, Any] = {"schemas": [CORE_USER], "userName": body["userName"]}
+    name = {k: v for k, v in (body.get("name") or {}).items() if k in ("givenName", "familyName") and v}
+    if name:
+        minimal["name"] = name
+    email = next((e.get("value") for e in body.get("emails") or [] if isinstance(e, dict) and e.get("value")), None)
+    if email:
+        minimal["emails"] = [{"value": email}]
+    minimal["active"] = True
+    return minimal
+
+
+# The forms a premise is tried in, most faithful first.
+FORMS = {"idp": lambda body: body, "plain": plain_body, "minimal": minimal_body}
+
+
 class Resources:
     def __init__(self, client: ScimClient, endpoint: str, journal: Journal, read_only: bool) -> None:
         self.client = client
@@ -31,11 +54,12 @@ class Resources:
         self.read_only = read_only
         self.created: dict[str, str] = {}  # id -> userName/displayName, in creation order
         self.cleanup_failures: list[str] = []
-        self.fell_back = False  # the last premise needed the plain RFC body
+        self.form = "idp"  # the form the last premise was accepted in (see FORMS)
+        self.sent: dict[str, dict[str, Any]] = {}  # id -> the body that created it, as the server accepted it
 
-    def like_last(self, body: dict[str, Any]) -> dict[str, Any]:
-        """`body` in the form the last premise was created in (to repeat it, e.g. as a duplicate)."""
-        return plain_body(body) if self.fell_back else body
+    def in_accepted_form(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`body` in the form the last premise was accepted in (to repeat it, e.g. as a duplicate)."""
+        return FORMS[self.form](body)
 
     def post(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> Exchange:
         """POST a body and take ownership of whatever it creates (the check judges the answer itself)."""
@@ -52,20 +76,42 @@ class Resources:
         return exchange
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        """A resource the check needs as a premise; if the server cannot create it, the check is blocked.
-
-        When the IdP's own body is refused, the plainest RFC 7643 body is tried before giving up: the refusal
-        is already reported by the create checks, and the rest of the checks can still say what they know.
-        """
-        exchange = self.post(body)
-        self.fell_back = exchange.status is not None and 400 <= exchange.status < 500 and exchange.status != 409
-        if self.fell_back:
-            exchange = self.post(plain_body(body))
-        data = exchange.json
-        if exchange.status not in (200, 201) or not isinstance(data, dict) or not data.get("id"):
-            blocked(f"could not create the {self.endpoint[1:-1].lower()} this check needs "
-                    f"(POST {self.endpoint} answered {describe(exchange)})")
+        """A resource the check needs as a premise; if the server cannot create it, the check is blocked."""
+        data, exchange = self._premise(body)
+        if data is None:
+            blocked(f"could not create the {self.endpoint[1:-1].lower()} this check needs, even in "
+                    f"the minimal form (POST {self.endpoint} answered {describe(exchange)})")
         return data
+
+    def try_create(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Like `create`, for a premise a check can do without: None when the server creates nothing."""
+        return self._premise(body)[0]
+
+    def _premise(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, Exchange]:
+        """Create `body`, falling back to plainer forms when the server refuses it.
+
+        When the IdP's own body is refused, the plain RFC 7643 body and then a minimal one are tried: the
+        refusal is reported once, by the create checks, and the other checks can still say what they know.
+        Later premises of the same check start with the form that worked. `self.sent` keeps the body each
+        resource was created from, for checks that compare with what was sent.
+        """
+        forms = list(FORMS)[list(FORMS).index(self.form):]
+        tried: list[dict[str, Any]] = []
+        for form in forms:
+            candidate = FORMS[form](body)
+            if candidate in tried:
+                continue
+            tried.append(candidate)
+            exchange = self.post(candidate)
+            data = exchange.json
+            if exchange.status in (200, 201) and isinstance(data, dict) and isinstance(data.get("id"), str) \
+                    and data["id"]:
+                self.form = form
+                self.sent[data["id"]] = candidate
+                return data, exchange
+            if exchange.status == 409:
+                break  # a conflict is about the name, not the form; another form would conflict the same way
+        return None, exchange
 
     def delete(self, resource_id: str) -> Exchange:
         """DELETE one of this check's own resources (a check may never delete anything else)."""

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 def profile_features(profile: Profile) -> set[str]:
     """What a profile makes the IdP do, in the words requirements use for `needs`."""
     features = {"groups"} if profile.groups else set()
+    if any(m.path.attribute == "roles" for m in profile.user_mappings):
+        features.add("roles")
     matching = {m.lower() for m in profile.user_matching}
     if any(m.startswith("emails") for m in matching):
         features.add("email-matching")
@@ -136,7 +138,7 @@ def start(plan: Plan) -> Run:
 
         token = token or secrets.token_urlsafe(24)
         try:
-            server = ReferenceServer(token=token, defects=tuple(options.defect))
+            server = ReferenceServer(token=token, defects=tuple(options.defect), quirks=tuple(options.quirk))
         except ValueError as exc:
             raise OptionError(str(exc)) from None
         server.start()
@@ -165,7 +167,7 @@ def start(plan: Plan) -> Run:
         plan.results.meta["preflight"] = preflight_error
     # No journal file for a run that will create nothing: it would only tell `cleanup` there is nothing to do.
     journal = Journal(None if preflight_error else plan.report_path(".journal.jsonl"), base_url, plan.prefix)
-    identities = IdentityFactory(plan.profile, plan.prefix, plan.seed)
+    identities = IdentityFactory(plan.profile, plan.prefix, plan.seed, options.email_domain)
     plan.results.meta["mappings"] = identities.mapping_report()  # target <- expression -> value, for the report
     if plan.profile.scope:
         plan.results.meta["scope"] = dict(plan.profile.scope)  # an imported tenant's scoping filters, as data

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from scim_conformance import expect
+from scim_conformance.attributes import get_attribute, parse_path, path_shaped_keys
+from scim_conformance.attributes import read as value_at
 from scim_conformance.client import Exchange, ScimClient
 from scim_conformance.profile import Dialect
+from scim_conformance.resources import Resources
 
 
 def eq_filter(attribute: str, value: str) -> str:
@@ -19,10 +24,18 @@ def lookup(scim: ScimClient, endpoint: str, attribute: str, value: str, **params
 
 
 def read(scim: ScimClient, endpoint: str, resource_id: str, requirement: str) -> dict[str, Any]:
-    """Re-read a resource after a change: a 2xx to the change alone proves nothing."""
+    """Re-read a resource after a change: a 2xx to the change alone proves nothing.
+
+    A path the server stored as a literal top-level key is a change it did not make, so it fails here.
+    """
     exchange = scim.get(f"{endpoint}/{resource_id}")
     expect.status(exchange, requirement, 200)
-    return expect.body(exchange, requirement)
+    resource = expect.body(exchange, requirement)
+    junk = path_shaped_keys(resource)
+    if junk:
+        expect.fail(requirement, "every change applied to its attribute",
+                    f"path-shaped top-level key(s) {', '.join(map(repr, junk))} stored literally", exchange)
+    return resource
 
 
 def patch(scim: ScimClient, endpoint: str, resource_id: str, requirement: str, dialect: Dialect,
@@ -30,6 +43,93 @@ def patch(scim: ScimClient, endpoint: str, resource_id: str, requirement: str, d
     """Send a PatchOp and accept either answer RFC 7644 §3.5.2 allows (200 with the resource, or 204)."""
     exchange = scim.patch(f"{endpoint}/{resource_id}", dialect.patch(*operations))
     return expect.status(exchange, requirement, 200, 204)
+
+
+def delete_twice(scim: ScimClient, resources: Resources, resource: dict[str, Any]) -> Exchange:
+    """Delete a resource, confirm it is gone, and DELETE it again; the second answer is the one judged."""
+    path = f"{resources.endpoint}/{resource['id']}"
+    first = resources.delete(resource["id"])
+    gone = scim.get(path)
+    if first.status not in (200, 204) or gone.status != 404:
+        expect.blocked(f"the first DELETE did not remove {path} "
+                       f"(DELETE answered {first.status}, a re-read {gone.status})")
+    return scim.delete(path)
+
+
+def role_values(user: dict[str, Any]) -> list[str]:
+    return sorted(str(get_attribute(r, "value")) for r in get_attribute(user, "roles") or [] if isinstance(r, dict))
+
+
+def member_ids(group: dict[str, Any]) -> list[str]:
+    return sorted(str(m.get("value")) for m in get_attribute(group, "members") or [] if isinstance(m, dict))
+
+
+def with_members(scim: ScimClient, dialect: Dialect, group_id: str, members: list[str]) -> None:
+    """Set up a group's members the IdP's way and confirm on a re-read; blocked when they are not all there."""
+    exchange = scim.patch(f"/Groups/{group_id}", dialect.patch(dialect.add_members(members)))
+    stored = scim.get(f"/Groups/{group_id}")
+    found = member_ids(stored.json) if stored.status == 200 and isinstance(stored.json, dict) else []
+    if not set(members) <= set(found):
+        expect.blocked(f"adding {len(members)} member(s) did not take effect (PATCH answered "
+                       f"{exchange.status}; a re-read shows {len(found)} of them)")
+
+
+def holding(scim: ScimClient, dialect: Dialect, endpoint: str, resource_id: str,
+            defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The resource, re-read and confirmed to hold a value at each path a check relies on.
+
+    A premise the server accepted only in a plainer form may lack some of them: those are added the way
+    the IdP adds what the target lacks (one new element per value-filtered path), with `defaults`, and
+    read again. When they still are not there the check is blocked, naming them. The check then works
+    with the values the server shows, not the ones it was sent.
+    """
+    resource_path = f"{endpoint}/{resource_id}"
+
+    def current() -> dict[str, Any]:
+        exchange = scim.get(resource_path)
+        if exchange.status != 200 or not isinstance(exchange.json, dict):
+            expect.blocked(f"re-reading {resource_path} answered {expect.describe(exchange)}")
+        return exchange.json
+
+    def absent(resource: dict[str, Any]) -> list[str]:
+        return [p for p in defaults if value_at(resource, parse_path(p, endpoint[1:-1].title())) in (None, "")]
+
+    stored = current()
+    missing = absent(stored)
+    if not missing:
+        return stored
+    operations: list[dict[str, Any]] = []
+    elements: dict[tuple[str, str | None, str | None], dict[str, Any]] = {}
+    for text in missing:
+        path = parse_path(text, endpoint[1:-1].title())
+        if path.filter_attribute is None:
+            operations.append(dialect.operation("add", text, defaults[text]))
+            continue
+        element = elements.setdefault((path.attribute, path.filter_attribute, path.filter_value),
+                                      {path.filter_attribute: path.filter_value})
+        element[path.sub_attribute or "value"] = defaults[text]
+    operations += [dialect.operation("add", attribute, [element]) for (attribute, *_), element in elements.items()]
+    exchange = scim.patch(resource_path, dialect.patch(*operations))
+    stored = current()
+    still = absent(stored)
+    if still:
+        expect.blocked(f"{', '.join(still)} could not be given a value to start from "
+                       f"(the create left it out; PATCH answered {expect.describe(exchange)})")
+    return stored
+
+
+def accepted_variant(resources: Resources, make_body: Callable[[], dict[str, Any]],
+                     change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """A create body that differs in one way from one the server was just shown to accept.
+
+    The control is a premise made from `make_body` (blocked when the server takes no form of it at all); the
+    variant is a fresh body in the form the control was accepted in, with `change` applied. A refusal of the
+    variant can then only be about the difference, not about something else in the IdP's body.
+    """
+    resources.create(make_body())
+    body = copy.deepcopy(resources.in_accepted_form(make_body()))
+    change(body)
+    return body
 
 
 def advertised(service_provider_config: dict[str, Any], feature: str) -> None:

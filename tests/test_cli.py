@@ -133,7 +133,8 @@ def test_dry_run_lists_checks_and_sends_nothing(tmp_path):
     done = _cli("run", "--dry-run", "--scim-url", url, "--report-dir", str(tmp_path), token="t0ken-dry", cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-2000:]
     assert "no request is sent" in done.stdout
-    assert "test_connection.py::test_test_connection_probe  [ENTRA-CONN-PROBE-EMPTY]  (reads only)" in done.stdout
+    assert "test_connection.py::test_probe_encodings[plus-raw-quotes]  [ENTRA-CONN-PROBE-ENCODING]  (reads only)" \
+        in done.stdout
     assert "[ENTRA-USER-CREATE]  (creates users)" in done.stdout
     assert not list(tmp_path.glob("*.journal.jsonl"))
 

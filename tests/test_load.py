@@ -86,7 +86,8 @@ def test_throughput_is_a_should_unless_gallery(throttled: dict[str, Any]):
 def test_load_defect_is_caught(tmp_path: Path, defect: str):
     entry = LOAD_PROBES[defect]
     document = load(tmp_path, defects=(defect,), server_rate_limit=entry.get("rate_limit"),
-                    users=entry.get("users", 60 if entry.get("rate_limit") else 30), duration=entry.get("seconds", 3))
+                    users=entry.get("users", 60 if entry.get("rate_limit") else 30), duration=entry.get("seconds", 3),
+                    concurrency=entry.get("concurrency", 4))
     assert failing(document) == set(entry["fails"]), outcomes(document)
     assert {o for o in outcomes(document).values()} <= {"pass", "fail", "deviation", "not-applicable"}
 

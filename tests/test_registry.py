@@ -3,13 +3,14 @@ checks that fail only their own requirements, and a catalogue that says what the
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
 from scim_conformance import catalogue
-from scim_conformance.requirements import SEVERITIES, RegistryError, load_registry, registry_file
+from scim_conformance.requirements import SEVERITIES, WORDS, RegistryError, load_registry, registry_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +61,30 @@ def test_every_check_names_known_ids_and_every_id_has_a_check():
     under_load = {r.id for r in registry if r.capability == "load"}  # judged by `scim-conformance load`
     assert sorted(set(registry.requirements) - set(used) - cross_cutting - under_load) == [], \
         "requirements no check verifies"
+
+
+def test_every_severity_is_its_sources_word():
+    """A severity is the word of its source (WORDS), so that no finding is louder or softer than its source."""
+    assert set(WORDS.values()) == set(SEVERITIES)
+    registry = load_registry()
+    inconsistent = [(r.id, r.severity, r.source.word) for r in registry if WORDS[r.source.word] != r.severity]
+    assert inconsistent == []
+    # Third-party observation is never more than SHOULD, whatever the word says.
+    assert [r.id for r in registry if r.source.evidence == "3P" and r.severity == "MUST"] == []
+
+
+def test_a_missing_or_unknown_source_word_is_refused(tmp_path):
+    rows = yaml.safe_load(registry_file().read_text(encoding="utf-8"))
+    rows["requirements"][0]["source"]["word"] = "ought"
+    broken = tmp_path / "requirements.yaml"
+    broken.write_text(yaml.safe_dump(rows), encoding="utf-8")
+    schema_file = registry_file().parent / "requirements.schema.json"
+    (tmp_path / schema_file.name).write_bytes(schema_file.read_bytes())
+    with pytest.raises(RegistryError, match="ought"):
+        load_registry(broken)
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    words = schema["$defs"]["requirement"]["properties"]["source"]["properties"]["word"]["enum"]
+    assert words == list(WORDS)
 
 
 def test_a_check_fails_only_requirements_its_marker_names():

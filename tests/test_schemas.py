@@ -377,6 +377,24 @@ def test_null_means_unassigned_in_resources() -> None:
     assert validate("User", user) == []
 
 
+def test_null_means_unassigned_in_discovery_documents_and_errors() -> None:
+    """RFC 7643 §2.5 holds for every optional property: `"documentationUri": null` is no violation."""
+    schema = copy.deepcopy(SCHEMA)
+    for attribute in schema["attributes"]:
+        attribute |= {"description": None, "canonicalValues": None, "referenceTypes": None, "returned": None}
+    schema |= {"description": None, "x-vendor-note": None}
+    config = copy.deepcopy(SERVICE_PROVIDER_CONFIG) | {"documentationUri": None}
+    config["authenticationSchemes"][0] |= {"specUri": None, "documentationUri": None}
+    resource_type = copy.deepcopy(RESOURCE_TYPE) | {"description": None, "schemaExtensions": None}
+    error = copy.deepcopy(ERROR) | {"scimType": None, "detail": None}
+    empty = {"schemas": [LIST_URN], "totalResults": 0, "Resources": None, "startIndex": None}
+    found = [validate(kind, body) for kind, body in (("Schema", schema), ("ServiceProviderConfig", config),
+             ("ResourceType", resource_type), ("Error", error), ("ListResponse", empty))]
+    assert found == [[], [], [], [], []]
+    # Null never stands in for a value the RFC requires.
+    assert [v.json_path for v in validate("ListResponse", {**empty, "totalResults": 2})] == ["$.Resources"]
+
+
 def test_an_unknown_message_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="Users"):
         validate("Users", MINIMAL_USER)
@@ -476,10 +494,9 @@ MUTATIONS: list[tuple[str, str, dict[str, Any], Callable[[dict[str, Any]], None]
     ("extension-required-string", "ResourceType", RESOURCE_TYPE,
      _set(["schemaExtensions", 0, "required"], "true"), "$.schemaExtensions[0].required", "boolean"),
     ("endpoint-missing", "ResourceType", RESOURCE_TYPE, _drop(["endpoint"]), "$.endpoint", MISSING),
-    ("schema-description-null", "Schema", SCHEMA, _set(["attributes", 0, "description"], None),
-     "$.attributes[0].description", "is not of type string"),
-    ("schema-unknown-null", "Schema", SCHEMA, _set(["attributes", 1, "subAttributes", 0, "x-note"], None),
-     '$.attributes[1].subAttributes[0]["x-note"]', "null"),
+    ("schema-multiValued-null", "Schema", SCHEMA, _set(["attributes", 0, "multiValued"], None),
+     "$.attributes[0].multiValued", "is not of type boolean"),
+    ("spc-bulk-missing", "ServiceProviderConfig", SERVICE_PROVIDER_CONFIG, _drop(["bulk"]), "$.bulk", MISSING),
     ("schema-top-null", "Schema", SCHEMA, _set(["schemas"], None), "$.schemas", "is not of type array"),
     ("schema-mutability-case", "Schema", SCHEMA, _set(["attributes", 0, "mutability"], "ReadWrite"),
      "$.attributes[0].mutability", "readOnly"),
@@ -644,7 +661,7 @@ def test_group_list_items_are_checked_as_groups() -> None:
 
 def test_discovery_lists_are_checked_item_by_item() -> None:
     schema = copy.deepcopy(SCHEMA)
-    schema["attributes"][0]["returned"] = None
+    schema["attributes"][0]["returned"] = "sometimes"
     body = {"schemas": [LIST_URN], "totalResults": 1, "Resources": [schema]}
     (violation,) = validate_response("GET", "/Schemas", 200, body)
     found = (violation.message_kind, violation.json_path)

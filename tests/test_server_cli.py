@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from scim_conformance.server import DEFECTS
+from scim_conformance.server import DEFECTS, QUIRKS
 from scim_conformance.server import cli as server_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,6 +95,18 @@ def test_list_defects_and_unknown_defect(capsys: pytest.CaptureFixture[str]) -> 
     assert [line.split()[0] for line in listed] == list(DEFECTS)
     assert server_cli.run(parser.parse_args(["--defect", "nope", "--port", "0"])) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_list_quirks_and_unknown_quirk(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    server_cli.add_arguments(parser)
+    assert server_cli.run(parser.parse_args(["--list-quirks"])) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in listed] == list(QUIRKS)
+    assert server_cli.run(parser.parse_args(["--quirk", "nope", "--port", "0"])) == 2
+    assert "unknown quirk(s): nope" in capsys.readouterr().err
+    args = parser.parse_args(["--quirk", "patch-204", "integer-ids", "--quirk", "no-user-groups"])
+    assert args.quirks == ["patch-204", "integer-ids", "no-user-groups"]
 
 
 def test_defect_option_takes_several_names() -> None:

@@ -349,8 +349,8 @@ def canonical_values(c: Client) -> bool:
     return "canonicalValues" in c.get("/Schemas").text
 
 
-def schema_nulls(c: Client) -> bool:
-    return any(None in a.values() for s in c.get("/Schemas").json()["Resources"] for a in s["attributes"])
+def spc_bulk(c: Client) -> bool:
+    return "bulk" in c.get("/ServiceProviderConfig").json()
 
 
 def total_type(c: Client) -> str:
@@ -529,6 +529,38 @@ def employee_number_filter(c: Client) -> Any:
 
 
 # defect → (probe, what a compliant server shows, what the defective server shows)
+def duplicate_scim_type(c: Client) -> Any:
+    user = c.user()
+    return c.post("/Users", {"userName": user["userName"]}).json().get("scimType")
+
+
+def unauthorized_body(c: Client) -> str:
+    return requests.get(f"{c.base}/Users").headers["Content-Type"].split(";")[0]
+
+
+def manager_changed(c: Client) -> bool:
+    first, second, user = c.user(), c.user(), c.user()
+    c.patch(f"/Users/{user['id']}", {"op": "add", "path": MANAGER, "value": first["id"]})
+    c.patch(f"/Users/{user['id']}", {"op": "replace", "path": MANAGER, "value": second["id"]})
+    return c.get(f"/Users/{user['id']}").json()[ENTERPRISE]["manager"]["value"] == second["id"]
+
+
+def reactivated(c: Client) -> Any:
+    user = c.user()
+    c.patch(f"/Users/{user['id']}", {"op": "replace", "path": "active", "value": False})
+    c.patch(f"/Users/{user['id']}", {"op": "replace", "path": "active", "value": True})
+    return c.get(f"/Users/{user['id']}").json()["active"]
+
+
+def user_schema_listed(c: Client) -> bool:
+    return any(s["id"] == "urn:ietf:params:scim:schemas:core:2.0:User" for s in c.get("/Schemas").json()["Resources"])
+
+
+def addresses_on_create(c: Client) -> tuple[int, int]:
+    with_addresses = c.post("/Users", {"userName": c.name(), "addresses": [{"type": "work", "locality": "Lyon"}]})
+    return with_addresses.status_code, c.post("/Users", {"userName": c.name()}).status_code
+
+
 PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "no-auth": (status_no_token, 401, 200),
     "auth-403": (status_no_token, 401, 403),
@@ -563,7 +595,7 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "drop-active": (active_shown, True, False),
     "password-echoed": (password_shown, False, True),
     "schemas-no-canonical-values": (canonical_values, True, False),
-    "schemas-null-properties": (schema_nulls, False, True),
+    "spc-bulk-missing": (spc_bulk, True, False),
     "list-total-string": (total_type, "int", "str"),
     "group-schemas-missing": (group_schemas, True, False),
     "username-lowercased": (username_kept, True, False),
@@ -623,6 +655,13 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "patch-replace-nonwork-ignored": (mobile_replaced, ["+1 555-0199"], ["+1 555-0101"]),
     "null-clear-filtered-ignored": (mobile_cleared, [None], ["+1 555-0101"]),
     "filter-extension-unsupported": (employee_number_filter, 1, 400),
+    "duplicate-no-scimtype": (duplicate_scim_type, "uniqueness", None),
+    "delete-missing-500": (delete_missing, 404, 500),
+    "auth-error-plain-text": (unauthorized_body, "application/scim+json", "text/plain"),
+    "manager-replace-ignored": (manager_changed, True, False),
+    "reactivation-ignored": (reactivated, True, False),
+    "schemas-user-missing": (user_schema_listed, True, False),
+    "create-addresses-rejected": (addresses_on_create, (201, 201), (400, 201)),
 }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scim_conformance import options
-from scim_conformance.options import Connection, OptionError
+from scim_conformance.options import OptionError, Target
 from scim_conformance.outcomes import ExitCode
 
 if TYPE_CHECKING:
@@ -22,11 +22,8 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    options.add_to_argparse(parser, Connection)  # the same connection, token, TLS and OAuth options as run
-    parser.add_argument("--profile", default="entra-id", help="profile name or YAML file (default entra-id)")
-    parser.add_argument("--report-dir", default="reports", help="where reports are written (default reports/)")
-    parser.add_argument("--seed", type=int, help="seed for generated identities")
-    parser.add_argument("--strict", action="store_true", help="SHOULD requirements fail the run too")
+    # The same target, profile, report, seed, token, TLS and OAuth options as `run`, from the one table.
+    options.add_to_argparse(parser, Target)
     # The load itself.
     parser.add_argument("--users", type=int, default=200, help="users in the initial cycle (default 200)")
     parser.add_argument("--groups", type=int, default=10, help="groups in the initial cycle (default 10)")
@@ -43,8 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="judge as for Entra gallery certification: 25 requests/s is a MUST, not a SHOULD")
     parser.add_argument("--locust-workers", type=int, default=0, metavar="K",
                         help="run the cycle on K local Locust workers (needs the 'load' extra)")
-    parser.add_argument("--defect", action="append", default=[], metavar="NAME",
-                        help="with the bundled server: switch one of its defects on (see serve --list-defects)")
     parser.add_argument("--server-rate-limit", type=float, default=None, metavar="RPS",
                         help="with the bundled server: answer 429 with Retry-After beyond RPS requests/s")
 
@@ -77,7 +72,7 @@ def settings_from(args: argparse.Namespace) -> LoadSettings:
         raise ValueError("--locust-workers needs Locust: pip install 'scim-conformance[load]'")
     if args.scim_url and (args.defect or args.server_rate_limit):
         raise ValueError("--defect and --server-rate-limit apply to the bundled reference server only")
-    connection = dataclasses.replace(options.from_namespace(Connection, args), from_cli=True)
+    connection = dataclasses.replace(options.from_namespace(Target, args), from_cli=True)
     try:
         token = connection.token()
         provider = connection.token_provider()
@@ -90,14 +85,15 @@ def settings_from(args: argparse.Namespace) -> LoadSettings:
         profile=profile, base_url=args.scim_url, token=token, token_provider=provider, verify=verify,
         timeout=args.timeout, users=args.users, groups=args.groups, rate=args.rate, concurrency=args.concurrency,
         duration=args.duration, max_requests=args.max_requests, gallery=args.gallery, strict=args.strict,
-        seed=args.seed if args.seed is not None else secrets.randbelow(2**31), report_dir=Path(args.report_dir),
+        seed=args.seed if args.seed is not None else secrets.randbelow(2**31), email_domain=args.email_domain,
+        report_dir=Path(args.report_dir),
         defects=tuple(args.defect), server_rate_limit=args.server_rate_limit, locust_workers=args.locust_workers)
 
 
 def run_load(settings: LoadSettings) -> tuple[int, dict[str, Any] | None]:
     """One load run; (exit code, result document)."""
     from scim_conformance.load.generator import interrupt_on_sigterm
-    from scim_conformance.load.run import EXIT_USAGE, run_threads
+    from scim_conformance.load.run import run_threads
 
     server = None
     if settings.base_url is None:
@@ -109,7 +105,7 @@ def run_load(settings: LoadSettings) -> tuple[int, dict[str, Any] | None]:
                                      rate_limit=settings.server_rate_limit).start()
         except ValueError as exc:
             print(f"scim-conformance load: {exc}", file=sys.stderr)
-            return EXIT_USAGE, None
+            return int(ExitCode.USAGE), None
         settings.base_url = server.base_url
     try:
         if settings.locust_workers:

@@ -53,6 +53,7 @@ def _options(parser: Any) -> None:
     group.add_argument("--scim-rate", type=float, default=0.0, help="at most this many requests/s, all workers "
                        "together (default 0: unpaced)")
     group.add_argument("--scim-seed", type=int, default=0, help="seed for generated identities")
+    group.add_argument("--scim-email-domain", default=None, help="domain of generated userNames and emails")
     group.add_argument("--scim-timeout", type=float, default=10.0, help="per-request timeout")
     group.add_argument("--scim-report-dir", default="reports", help="where the master writes the reports")
     group.add_argument("--scim-stem", default="", help="file name stem of the reports (default: profile and time)")
@@ -70,7 +71,7 @@ def _settings(options: Any, *, concurrency: int) -> LoadSettings:
         users=options.scim_users,
         groups=options.scim_groups, concurrency=concurrency, duration=options.scim_duration, rate=options.scim_rate,
         max_requests=options.scim_max_requests, gallery=options.scim_gallery, seed=options.scim_seed,
-        report_dir=Path(options.scim_report_dir))
+        email_domain=options.scim_email_domain, report_dir=Path(options.scim_report_dir))
 
 
 def _stem(options: Any, settings: LoadSettings) -> str:
@@ -92,7 +93,7 @@ class WorkerShare:
         self.journal = Journal(self.settings.report_dir / f"{self.stem}.w{self.index}.journal.jsonl", url,
                                self.settings.prefix)
         identities = IdentityFactory(self.settings.profile, f"{self.settings.prefix}-w{self.index}",
-                                     self.settings.seed + self.index)
+                                     self.settings.seed + self.index, self.settings.email_domain)
         self.cycle = EntraCycle(self.settings.profile, identities, self.journal, users=self.settings.users,
                                 groups=self.settings.groups, share=(self.index, count))
         self.measurements = Measurements()

@@ -27,8 +27,6 @@ from scim_conformance.preflight import PreflightError, preflight
 from scim_conformance.profile import Profile
 from scim_conformance.requirements import load_registry
 
-EXIT_USAGE = int(ExitCode.USAGE)
-
 
 @dataclass
 class LoadSettings:
@@ -47,6 +45,7 @@ class LoadSettings:
     gallery: bool = False
     strict: bool = False
     seed: int = 0
+    email_domain: str | None = None
     report_dir: Path = Path("reports")
     defects: tuple[str, ...] = ()
     server_rate_limit: float | None = None
@@ -89,7 +88,7 @@ def run_threads(settings: LoadSettings, *, embedded: bool) -> tuple[int, dict[st
         return int(ExitCode.UNUSABLE), None
     stem = stem_for(settings.profile)
     journal = Journal(settings.report_dir / f"{stem}.journal.jsonl", base_url, settings.prefix)
-    identities = IdentityFactory(settings.profile, settings.prefix, settings.seed)
+    identities = IdentityFactory(settings.profile, settings.prefix, settings.seed, settings.email_domain)
     cycle = EntraCycle(settings.profile, identities, journal, users=settings.users, groups=settings.groups)
     measurements = Measurements()
     traffic = Traffic(measurements, rate=settings.rate, duration=settings.duration,
@@ -158,5 +157,5 @@ def finish(settings: LoadSettings, measurements: Measurements, probes: list[Any]
                   file=out)
     print(verdict["summary"], file=out)
     if interrupted:
-        return EXIT_USAGE, document
+        return int(ExitCode.USAGE), document
     return int(results.exit_code()), document

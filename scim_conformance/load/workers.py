@@ -17,7 +17,8 @@ from typing import Any
 
 from scim_conformance.cleanup import sweep
 from scim_conformance.journal import Journal
-from scim_conformance.load.run import EXIT_USAGE, LoadSettings, stem_for
+from scim_conformance.load.run import LoadSettings, stem_for
+from scim_conformance.outcomes import ExitCode
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 TOKEN_ENV = "SCIM_TOKEN"
@@ -28,7 +29,7 @@ def run_with_workers(settings: LoadSettings, *, embedded: bool) -> tuple[int, di
     if settings.token_provider is not None:
         print("scim-conformance load: --locust-workers takes a static token ($SCIM_TOKEN), not OAuth",
               file=sys.stderr)
-        return EXIT_USAGE, None
+        return int(ExitCode.USAGE), None
     stem = stem_for(settings.profile)
     port = _free_port()
     users = settings.concurrency * settings.locust_workers
@@ -39,6 +40,8 @@ def run_with_workers(settings: LoadSettings, *, embedded: bool) -> tuple[int, di
             "--scim-seed", str(settings.seed), "--scim-rate", str(settings.rate),
             "--scim-timeout", str(settings.timeout),
             "--scim-report-dir", str(settings.report_dir), "--scim-stem", stem]
+    if settings.email_domain:
+        scim += ["--scim-email-domain", settings.email_domain]
     if settings.gallery:
         scim.append("--scim-gallery")
     if isinstance(settings.verify, str):
@@ -77,7 +80,7 @@ def run_with_workers(settings: LoadSettings, *, embedded: bool) -> tuple[int, di
     if interrupted or not result.exists():
         why = "interrupted" if interrupted else f"the Locust master ended without a result (exit {master.returncode})"
         print(f"scim-conformance load: {why}; what the workers journalled was swept", file=sys.stderr)
-        return EXIT_USAGE, None
+        return int(ExitCode.USAGE), None
     document = json.loads(result.read_text(encoding="utf-8"))
     return master.returncode, document
 

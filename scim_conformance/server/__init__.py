@@ -1,4 +1,4 @@
-"""The reference SCIM 2.0 server: a correct, tolerant target for the checks, with defect switches.
+"""The reference SCIM 2.0 server: a correct, tolerant target for the checks, with defect and quirk switches.
 
     from scim_conformance.server import ReferenceServer, DEFECTS
 
@@ -16,6 +16,7 @@ Layers, each in its own module:
 - ``schemas``: User, Group, EnterpriseUser definitions; ServiceProviderConfig and ResourceTypes.
 - ``store``: SQLite, one connection behind a lock, indexed lookup columns.
 - ``defects``: ``DEFECTS`` (name → what goes wrong) and the ``Defects`` set a server runs with.
+- ``quirks``: ``QUIRKS`` (name → a legal behaviour real servers show) and the ``Quirks`` set, the same way.
 
 Choices where the RFC leaves room: unknown attributes are ignored on write; JSON null means absent;
 "True"/"False" strings are stored as booleans; a ``roles`` value that is a JSON-encoded string is stored
@@ -28,8 +29,9 @@ from __future__ import annotations
 from typing import Any
 
 from .defects import DEFECTS, Defects
+from .quirks import QUIRKS, Quirks
 
-__all__ = ["DEFECTS", "Defects", "ReferenceServer"]
+__all__ = ["DEFECTS", "QUIRKS", "Defects", "Quirks", "ReferenceServer"]
 
 
 def __getattr__(name: str) -> Any:

@@ -9,6 +9,7 @@ import sys
 import threading
 
 from .defects import DEFECTS
+from .quirks import QUIRKS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,20 +33,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate-limit", type=float, default=None, metavar="RPS",
                         help="answer 429 with Retry-After beyond this many requests per second (default: never)")
     parser.add_argument("--list-defects", action="store_true", help="list the defect switches and exit")
+    parser.add_argument(
+        "--quirk",
+        dest="quirks",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="switch on a legal quirk (repeatable); see --list-quirks",
+    )
+    parser.add_argument("--list-quirks", action="store_true", help="list the legal-quirk switches and exit")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.list_defects:
-        width = max(len(name) for name in DEFECTS)
-        for name, description in DEFECTS.items():
-            print(f"{name:<{width}}  {description}")
-        return 0
+    for listing, table in ((args.list_defects, DEFECTS), (args.list_quirks, QUIRKS)):
+        if listing:
+            width = max(len(name) for name in table)
+            for name, description in table.items():
+                print(f"{name:<{width}}  {description}")
+            return 0
     from .httpd import ReferenceServer  # only now: the parser above is built for every command
 
     token = args.token or os.environ.get("SCIM_TOKEN") or None
     try:
         server = ReferenceServer(host=args.host, port=args.port, token=token, db=args.db, defects=args.defects,
-                                 rate_limit=args.rate_limit)
+                                 quirks=args.quirks, rate_limit=args.rate_limit)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -64,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"bearer token: {server.token}", file=sys.stderr, flush=True)
     if args.defects:
         print(f"defects on: {', '.join(args.defects)}", file=sys.stderr, flush=True)
+    if args.quirks:
+        print(f"quirks on: {', '.join(args.quirks)}", file=sys.stderr, flush=True)
     try:
         while not stop.wait(0.2):
             pass

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .defects import Defects
+from .quirks import Quirks
 from .schemas import MAX_PAYLOAD
 from .service import Request, Response, ScimService
 from .store import Store
@@ -188,7 +189,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class ReferenceServer:
-    """The bundled SCIM 2.0 server, on real HTTP with SQLite storage, optionally with defects switched on.
+    """The bundled SCIM 2.0 server, on real HTTP with SQLite storage, optionally with defects or quirks on.
 
     ``with ReferenceServer(defects=("filter-miss-404",)) as srv: requests.get(srv.base_url + "/Users", ...)``
     """
@@ -200,9 +201,11 @@ class ReferenceServer:
         token: str | None = None,
         db: str = ":memory:",
         defects: Iterable[str] = (),
+        quirks: Iterable[str] = (),
         rate_limit: float | None = None,
     ) -> None:
         self.defects = Defects(defects)
+        self.quirks = Quirks(quirks)
         # Requests per second before it answers 429 with Retry-After (None: never throttles).
         self.throttle = Throttle(rate_limit, self.defects) if rate_limit else None
         self.host = host
@@ -238,7 +241,7 @@ class ReferenceServer:
         self.port = httpd.server_address[1]
         self.store = store
         self._httpd = httpd
-        httpd.service = ScimService(store, self.defects, self.token, self.base_url, self.throttle)
+        httpd.service = ScimService(store, self.defects, self.token, self.base_url, self.throttle, self.quirks)
         # The socket listens from here on; the thread below accepts and hands connections to workers.
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
                                         name="scim-reference-server", daemon=True)

@@ -136,6 +136,8 @@ class Patcher:
             raise ScimError(400, f"{definition.name} is read-only", "mutability")
         if definition is not None and definition.name == "manager" and path.sub is None:
             value = self._manager_value(value)
+            if op == "replace" and value not in ({"value": ""}, None) and self.defects.on("manager-replace-ignored"):
+                return
         if path.filter is not None:
             self._filtered(container, op, path, definition, name, value)
         elif path.sub is not None:
@@ -210,6 +212,9 @@ class Patcher:
         self, container: dict[str, Any], op: str, definition: AttrDef | None, name: str, value: Any
     ) -> None:
         multi = definition is not None and definition.multi_valued
+        if name == "active" and str(value).lower() == "true" and container.get(name) is False \
+                and self.defects.on("reactivation-ignored"):
+            return
         if op == "remove":
             if multi and value is not None and value != []:
                 self._remove_listed(container, name, value)

@@ -14,7 +14,8 @@ from typing import Any
 from .defects import Defects
 from .errors import ScimError, invalid_value
 from .filters import get_ci
-from .schemas import CORE_GROUP, MS_GROUP, AttrDef, ResourceType, find_attr
+from .quirks import SPECIAL_USE_TLDS, Quirks
+from .schemas import COMMON_ATTRIBUTES, CORE_GROUP, MS_GROUP, AttrDef, ResourceType, find_attr
 
 # Keys the server owns: whatever a client sends for them is ignored.
 SERVER_OWNED = frozenset({"id", "meta", "schemas"})
@@ -40,9 +41,10 @@ def contains_null(value: Any) -> bool:
 
 
 class Cleaner:
-    def __init__(self, rtype: ResourceType, defects: Defects) -> None:
+    def __init__(self, rtype: ResourceType, defects: Defects, quirks: Quirks | None = None) -> None:
         self.rtype = rtype
         self.defects = defects
+        self.quirks = quirks if quirks is not None else Quirks()
 
     def clean(
         self,
@@ -189,6 +191,12 @@ class Cleaner:
             missing = not isinstance(out.get("userName"), str) or not out["userName"].strip()
             if missing and not self.defects.on("required-not-enforced"):
                 raise invalid_value("userName is required")
+            if self.quirks.on("strict-email-domains"):
+                addresses = [("userName", out["userName"])] + [
+                    (f"emails[{i}].value", e.get("value")) for i, e in enumerate(out.get("emails", []))]
+                for where, address in addresses:
+                    if isinstance(address, str) and "@" in address and _special_use(address):
+                        raise invalid_value(f"{where}: {address!r} is on a special-use domain that cannot receive mail")
             if "phoneNumbers" in out and self.defects.on("reformat-phone"):
                 for phone in out["phoneNumbers"]:
                     if isinstance(phone.get("value"), str):
@@ -223,6 +231,10 @@ class Cleaner:
         return schemas
 
 
+def _special_use(address: str) -> bool:
+    return address.rpartition("@")[2].rstrip(".").rpartition(".")[2].lower() in SPECIAL_USE_TLDS
+
+
 def _json_object_string(value: Any) -> bool:
     if not isinstance(value, str) or not value.lstrip().startswith("{"):
         return False
@@ -239,6 +251,35 @@ def schemas_for(rtype: ResourceType, content: dict[str, Any]) -> list[str]:
 
 
 # --- Output -------------------------------------------------------------------------------------------
+
+
+def fill_unassigned(doc: dict[str, Any], rtype: ResourceType, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The document with JSON null for every returnable attribute (and sub-attribute) it has no value for.
+
+    RFC 7643 §2.5 makes null, [] and absence the same "unassigned" state; some servers write every
+    attribute of their schema, assigned or not."""
+
+    def fill(target: dict[str, Any], attrs: tuple[AttrDef, ...]) -> dict[str, Any]:
+        out = dict(target)
+        for attr in attrs:
+            if attr.returned == "never" or attr.name in skip or attr.name in SERVER_OWNED:
+                continue
+            key = next((k for k in out if k.lower() == attr.name.lower()), None)
+            if key is None:
+                out[attr.name] = None
+            elif attr.sub_attributes and isinstance(out[key], dict):
+                out[key] = fill(out[key], attr.sub_attributes)
+            elif attr.sub_attributes and isinstance(out[key], list):
+                out[key] = [fill(e, attr.sub_attributes) if isinstance(e, dict) else e for e in out[key]]
+        return out
+
+    filled = fill(doc, rtype.core.attributes + tuple(a for a in COMMON_ATTRIBUTES if a.name == "externalId"))
+    for extension in rtype.extensions:
+        key = next((k for k in filled if k.lower() == extension.id.lower()), None)
+        if key is not None and isinstance(filled[key], dict):
+            filled[key] = fill(filled[key], extension.attributes)
+    return filled
+
 
 ALWAYS_RETURNED = frozenset({"id", "schemas"})
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import hmac
+import itertools
 import json
+import secrets
 import threading
 import time
 import uuid
@@ -38,7 +40,8 @@ from .filters import (
     walk,
 )
 from .patch import Patcher
-from .resources import SERVER_OWNED, Cleaner, contains_null, project, schemas_for
+from .quirks import Quirks
+from .resources import SERVER_OWNED, Cleaner, contains_null, fill_unassigned, project, schemas_for
 from .schemas import (
     ENTERPRISE_USER,
     ERROR,
@@ -117,12 +120,16 @@ def _reject_constant(name: str) -> Any:
 
 class ScimService:
     def __init__(
-        self, store: Store, defects: Defects, token: str, base_url: str, throttle: Throttle | None = None
+        self, store: Store, defects: Defects, token: str, base_url: str, throttle: Throttle | None = None,
+        quirks: Quirks | None = None,
     ) -> None:
         self.store = store
         self.defects = defects
+        self.quirks = quirks if quirks is not None else Quirks()
         self.token = token
         self.base_url = base_url
+        # One sequence for users and groups alike, so that a member id names exactly one resource.
+        self._serial = itertools.count(1001)
         self.throttle = throttle
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
@@ -174,7 +181,11 @@ class ScimService:
         if scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), self.token.encode()):
             return self._throttled()
         status = 403 if self.defects.on("auth-403") else 401
-        response = self.error(status, "a valid bearer token is required")
+        if self.defects.on("auth-error-plain-text") or self.quirks.on("plain-text-401"):
+            # What an authentication layer in front of the application typically answers.
+            response = Response(status, b"Unauthorized", content_type="text/plain; charset=utf-8")
+        else:
+            response = self.error(status, "a valid bearer token is required")
         response.headers["WWW-Authenticate"] = 'Bearer realm="scim"'
         return response
 
@@ -236,7 +247,14 @@ class ScimService:
         if method != "GET":
             raise ScimError(405, f"{method} is not supported on /{segments[2]}")
         if endpoint == "serviceproviderconfig" and not rest:
-            return Response(200, service_provider_config(self.base_url))
+            config = service_provider_config(self.base_url)
+            if self.defects.on("spc-bulk-missing"):
+                del config["bulk"]
+            if self.quirks.on("null-unassigned"):
+                config["documentationUri"] = None
+                for scheme in config["authenticationSchemes"]:
+                    scheme.update({"specUri": None, "documentationUri": None})
+            return Response(200, config)
         if endpoint == "resourcetypes" and len(rest) <= 1:
             return self._resource_types(rest[0] if rest else None)
         if endpoint == "schemas" and len(rest) <= 1:
@@ -315,25 +333,29 @@ class ScimService:
         raise not_found(f"no resource type {name!r}")
 
     def _schemas(self, schema_id: str | None) -> Response:
-        canonical = not self.defects.on("schemas-no-canonical-values")
-        if schema_id is None:
-            docs = [s.to_json(self.base_url, canonical_values=canonical) for s in SCHEMAS
-                    if not (s.id == ENTERPRISE_USER and self.defects.on("schemas-missing-extension"))]
-            if self.defects.on("schemas-primary-as-string"):
-                for doc in docs:
-                    for attribute in doc.get("attributes", []):
-                        for sub in attribute.get("subAttributes", []):
-                            if sub.get("name") == "primary":
-                                sub["type"] = "string"
-            if self.defects.on("schemas-null-properties"):
-                for doc in docs:
-                    for attribute in doc.get("attributes", []):
-                        attribute.setdefault("referenceTypes", None)
-            return Response(200, self._list_response(docs))
-        schema = SCHEMAS_BY_ID.get(schema_id.lower())
-        if schema is None or self.defects.on("schema-by-urn-404"):
+        canonical = not (self.defects.on("schemas-no-canonical-values") or self.quirks.on("no-canonical-values"))
+        chosen = list(SCHEMAS) if schema_id is None else [SCHEMAS_BY_ID.get(schema_id.lower())]
+        if chosen == [None] or (schema_id is not None and self.defects.on("schema-by-urn-404")):
             raise not_found(f"no schema {schema_id!r}")
-        return Response(200, schema.to_json(self.base_url, canonical_values=canonical))
+        if schema_id is None and self.defects.on("schemas-user-missing"):
+            chosen = [s for s in chosen if s.name != "User"]
+        if schema_id is None and self.defects.on("schemas-missing-extension"):
+            chosen = [s for s in chosen if s.id != ENTERPRISE_USER]
+        docs = [s.to_json(self.base_url, canonical_values=canonical) for s in chosen]
+        if self.defects.on("schemas-primary-as-string"):
+            for doc in docs:
+                for attribute in doc.get("attributes", []):
+                    for sub in attribute.get("subAttributes", []):
+                        if sub.get("name") == "primary":
+                            sub["type"] = "string"
+        if self.quirks.on("null-unassigned"):
+            attributes = [a for doc in docs for a in doc["attributes"]]
+            while attributes:
+                attribute = attributes.pop()
+                for name in ("subAttributes", "canonicalValues", "referenceTypes"):
+                    attribute.setdefault(name, None)
+                attributes.extend(attribute["subAttributes"] or [])
+        return Response(200, self._list_response(docs) if schema_id is None else docs[0])
 
     # --- filters --------------------------------------------------------------------------------------
 
@@ -454,7 +476,7 @@ class ScimService:
     def output(self, rtype: ResourceType, doc: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
         out = dict(doc)
         if rtype.name == "User":
-            groups = self._groups_of(doc["id"])
+            groups = [] if self.quirks.on("no-user-groups") else self._groups_of(doc["id"])
             if groups:
                 # groups is read-only and derived: membership lives on the Group, so it is computed here.
                 out = {**{k: v for k, v in out.items() if k != "meta"}, "groups": groups, "meta": out["meta"]}
@@ -468,6 +490,11 @@ class ScimService:
                 out["members"] = [{k: v for k, v in m.items() if k != "$ref"} for m in out["members"]]
             if self.defects.on("group-schemas-missing"):
                 out.pop("schemas", None)
+        if self.quirks.on("primary-false-omitted"):
+            out = {k: [{n: v for n, v in e.items() if not (n == "primary" and v is False)} if isinstance(e, dict)
+                       else e for e in value] if isinstance(value, list) else value for k, value in out.items()}
+        if self.quirks.on("null-unassigned"):
+            out = fill_unassigned(out, rtype, skip=("groups",) if self.quirks.on("no-user-groups") else ())
         return project(
             out,
             rtype,
@@ -646,7 +673,8 @@ class ScimService:
             return
         clash = [d for d in self.store.find(rtype.name, attribute, value) if d["id"] != own_id]
         if clash and not self.defects.on(defect):
-            raise ScimError(409, f"{attribute} {value!r} is already taken", "uniqueness")
+            scim_type = None if self.defects.on("duplicate-no-scimtype") else "uniqueness"
+            raise ScimError(409, f"{attribute} {value!r} is already taken", scim_type)
 
     def _document(
         self, rtype: ResourceType, resource_id: str, content: dict[str, Any], previous: dict[str, Any] | None
@@ -676,7 +704,10 @@ class ScimService:
     def create(self, rtype: ResourceType, body: Any, params: dict[str, str]) -> Response:
         if self.defects.on("reject-null-values") and contains_null(body):
             raise invalid_value("null values are not allowed")
-        cleaner = Cleaner(rtype, self.defects)
+        if rtype.name == "User" and isinstance(body, dict) and any(k.lower() == "addresses" for k in body) \
+                and self.defects.on("create-addresses-rejected"):
+            raise invalid_value("addresses are not accepted on create")
+        cleaner = Cleaner(rtype, self.defects, self.quirks)
         listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
         content = cleaner.clean(body, listed_schemas=listed)
         if rtype.name == "User" and isinstance(content.get("userName"), str) and self.defects.on("username-lowercased"):
@@ -693,7 +724,7 @@ class ScimService:
             self._complete(rtype, content)
             if not racy:
                 self._check_unique(rtype, content, None)
-            resource_id = str(uuid.uuid4())
+            resource_id = self._new_id()
             sent_id = body.get("id") if isinstance(body, dict) else None
             if isinstance(sent_id, str) and sent_id and self.defects.on("client-id-honoured"):
                 resource_id = sent_id
@@ -701,8 +732,15 @@ class ScimService:
             self.store.insert(rtype.name, doc)
         return self._single(rtype, doc, params, 201)
 
+    def _new_id(self) -> str:
+        if self.quirks.on("integer-ids"):
+            return str(next(self._serial))
+        if self.quirks.on("opaque-ids"):
+            return secrets.token_urlsafe(9)
+        return str(uuid.uuid4())
+
     def replace(self, rtype: ResourceType, resource_id: str, body: Any, params: dict[str, str]) -> Response:
-        cleaner = Cleaner(rtype, self.defects)
+        cleaner = Cleaner(rtype, self.defects, self.quirks)
         listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
         content = cleaner.clean(body, listed_schemas=listed)
         with self.store.transaction():
@@ -737,7 +775,7 @@ class ScimService:
                     raise
                 # The operations before the failing one stay applied (and are stored below).
                 failure, patched = exc, content
-            content = Cleaner(rtype, self.defects).clean(patched, keep_unknown=True)
+            content = Cleaner(rtype, self.defects, self.quirks).clean(patched, keep_unknown=True)
             self._complete(rtype, content, previous)
             renamed = self._unique_value(rtype, content) != self._unique_value(rtype, previous)
             if renamed:
@@ -748,6 +786,8 @@ class ScimService:
                 self.store.update(rtype.name, doc, keep_user_name_index=stale)
         if failure is not None:
             raise failure
+        if self.quirks.on("patch-204"):
+            return Response(204, headers={"ETag": doc["meta"]["version"]})
         return self._single(rtype, doc, params, 200)
 
     @staticmethod
@@ -764,6 +804,8 @@ class ScimService:
             if not self.store.delete(rtype.name, resource_id):
                 if self.defects.on("delete-missing-204"):
                     return Response(204)
+                if self.defects.on("delete-missing-500"):
+                    raise ScimError(500, "internal error")
                 raise not_found(f"{rtype.name} {resource_id!r} not found")
             # A deleted user or group is no longer anybody's member.
             for group in self.store.groups_with_member(resource_id):
