@@ -130,3 +130,10 @@ def accepted_variant(resources: Resources, make_body: Callable[[], dict[str, Any
     body = copy.deepcopy(resources.in_accepted_form(make_body()))
     change(body)
     return body
+
+
+def advertised(service_provider_config: dict[str, Any], feature: str) -> None:
+    """Not applicable unless /ServiceProviderConfig says `feature` is supported (RFC 7643 §5: filter, patch, ...)."""
+    section = service_provider_config.get(feature)
+    if not (isinstance(section, dict) and section.get("supported") is True):
+        expect.not_applicable(f"/ServiceProviderConfig does not advertise {feature}")
