@@ -61,8 +61,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if run.dry_run and code == pytest.ExitCode.NO_TESTS_COLLECTED:
         return ExitCode.OK  # a dry run deselects every check on purpose
     # pytest's own codes for usage problems and empty selections fold into ours.
-    return {pytest.ExitCode.USAGE_ERROR: ExitCode.USAGE,
-            pytest.ExitCode.NO_TESTS_COLLECTED: ExitCode.USAGE}.get(code, code)
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return ExitCode.USAGE
+    return code
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:

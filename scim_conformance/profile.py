@@ -199,7 +199,8 @@ class Profile:
 
 @cache
 def _profile_schema() -> dict[str, Any]:
-    return json.loads((profiles_dir() / "profile.schema.json").read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads((profiles_dir() / "profile.schema.json").read_text(encoding="utf-8"))
+    return schema
 
 
 @cache

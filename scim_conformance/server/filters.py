@@ -423,21 +423,21 @@ def _compare_one(actual: Any, node: Compare) -> bool:
     else:
         return False
     if op == "eq":
-        return actual == expected
+        return bool(actual == expected)
     if op == "co":
-        return expected in actual
+        return bool(expected in actual)
     if op == "sw":
-        return actual.startswith(expected)
+        return bool(actual.startswith(expected))
     if op == "ew":
-        return actual.endswith(expected)
+        return bool(actual.endswith(expected))
     if op == "gt":
-        return actual > expected
+        return bool(actual > expected)
     if op == "ge":
-        return actual >= expected
+        return bool(actual >= expected)
     if op == "lt":
-        return actual < expected
+        return bool(actual < expected)
     if op == "le":
-        return actual <= expected
+        return bool(actual <= expected)
     return False
 
 

@@ -333,7 +333,7 @@ def project(
             if source is None:
                 continue
             if not attr:
-                out[ext_key or urn] = source
+                out[ext_key or urn or ""] = source
                 continue
             key = _key(source, attr)
             if key is None:

@@ -334,9 +334,10 @@ class ScimService:
 
     def _schemas(self, schema_id: str | None) -> Response:
         canonical = not (self.defects.on("schemas-no-canonical-values") or self.quirks.on("no-canonical-values"))
-        chosen = list(SCHEMAS) if schema_id is None else [SCHEMAS_BY_ID.get(schema_id.lower())]
-        if chosen == [None] or (schema_id is not None and self.defects.on("schema-by-urn-404")):
+        found = SCHEMAS_BY_ID.get(schema_id.lower()) if schema_id is not None else None
+        if schema_id is not None and (found is None or self.defects.on("schema-by-urn-404")):
             raise not_found(f"no schema {schema_id!r}")
+        chosen = list(SCHEMAS) if found is None else [found]
         if schema_id is None and self.defects.on("schemas-user-missing"):
             chosen = [s for s in chosen if s.name != "User"]
         if schema_id is None and self.defects.on("schemas-missing-extension"):
@@ -782,8 +783,8 @@ class ScimService:
                 self._check_unique(rtype, content, resource_id)
             doc = self._document(rtype, resource_id, content, previous)
             if not self.defects.on("patch-not-applied"):
-                stale = renamed and rtype.name == "User" and self.defects.on("rename-stale-index")
-                self.store.update(rtype.name, doc, keep_user_name_index=stale)
+                stale_index = renamed and rtype.name == "User" and self.defects.on("rename-stale-index")
+                self.store.update(rtype.name, doc, keep_user_name_index=stale_index)
         if failure is not None:
             raise failure
         if self.quirks.on("patch-204"):
