@@ -63,13 +63,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if run.dry_run and code == pytest.ExitCode.NO_TESTS_COLLECTED:
         return ExitCode.OK  # a dry run deselects every check on purpose
     # pytest's own codes for usage problems and empty selections fold into ours.
-    return {pytest.ExitCode.USAGE_ERROR: ExitCode.USAGE,
-            pytest.ExitCode.NO_TESTS_COLLECTED: ExitCode.USAGE}.get(code, code)
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return ExitCode.USAGE
+    return code
 
 
 def _without_profiles(argv: list[str]) -> list[str]:
     """The `run` arguments with every --profile taken out (each profile's run gets its own)."""
-    out, skip = [], False
+    out: list[str] = []
+    skip = False
     for i, arg in enumerate(argv):
         if skip:
             skip = False

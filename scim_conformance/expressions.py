@@ -651,7 +651,7 @@ def _date_diff(args: list[Any], context: Context) -> Any:
             return moment - timedelta(days=(moment.weekday() + 1) % 7)
         return (sunday(second).date() - sunday(first).date()).days // 7
     unit = {"h": 3600, "n": 60, "s": 1}[interval]
-    floor = {"h": lambda m: m.replace(minute=0, second=0, microsecond=0),
+    floor: Callable[[datetime], datetime] = {"h": lambda m: m.replace(minute=0, second=0, microsecond=0),
              "n": lambda m: m.replace(second=0, microsecond=0), "s": lambda m: m.replace(microsecond=0)}[interval]
     return int((floor(second) - floor(first)).total_seconds() // unit)
 
@@ -776,7 +776,7 @@ def _normalize_diacritics(args: list[Any], context: Context) -> Any:
         return None
     text = "".join(_SPECIAL_LETTERS.get(c, c) for c in text)
     decomposed = unicodedata.normalize("NFD", text)
-    kept = []
+    kept: list[str] = []
     for char in decomposed:
         # Only marks on Latin letters go (the documented table); other scripts keep theirs.
         if unicodedata.combining(char) and kept and kept[-1].isascii():
@@ -1045,7 +1045,7 @@ def _compare(operator: str, left: Any, right: Any) -> bool | None:
         y: Any = float(b)
     except ValueError:
         x, y = a, b
-    return {"=": x == y, "<>": x != y, "<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[operator]
+    return bool({"=": x == y, "<>": x != y, "<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[operator])
 
 
 def finish(value: Any) -> Any:

@@ -200,6 +200,9 @@ class Profile:
     capabilities: frozenset[str]
     exclude: frozenset[str]
     severity: Mapping[str, str]
+    # Capabilities run for information only: reported under advisory_title, never part of the verdict.
+    advisory: frozenset[str] = frozenset()
+    advisory_title: str = ""
     # From an imported Entra schema: object flows, scoping filters (data only) and the app's attribute list.
     flow_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     scope: Mapping[str, Any] = field(default_factory=dict)
@@ -233,6 +236,8 @@ class Profile:
                 "capabilities": sorted(self.capabilities),
                 "exclude": sorted(self.exclude),
                 "severity": dict(sorted(self.severity.items())),
+                **({"advisory": {"title": self.advisory_title, "capabilities": sorted(self.advisory)}}
+                   if self.advisory else {}),
             },
         } | {key: value for key, value in (
             ("flow_types", {k: list(v) for k, v in self.flow_types.items()}),
@@ -243,7 +248,8 @@ class Profile:
 
 @cache
 def _profile_schema() -> dict[str, Any]:
-    return json.loads((profiles_dir() / "profile.schema.json").read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads((profiles_dir() / "profile.schema.json").read_text(encoding="utf-8"))
+    return schema
 
 
 @cache
@@ -332,6 +338,8 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], path: Path) -> dict[st
                 target["capabilities"] = list(value["capabilities"])
             target["exclude"] = sorted(set(target.get("exclude", [])) | set(value.get("exclude", [])))
             target.setdefault("severity", {}).update(value.get("severity", {}))
+            if "advisory" in value:
+                target["advisory"] = copy.deepcopy(value["advisory"])
         else:
             merged[key] = copy.deepcopy(value)
     return merged
@@ -458,6 +466,8 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
         capabilities=frozenset(requirements.get("capabilities", [])),
         exclude=frozenset(requirements.get("exclude", [])),
         severity=dict(requirements.get("severity", {})),
+        advisory=frozenset(requirements.get("advisory", {}).get("capabilities", [])),
+        advisory_title=requirements.get("advisory", {}).get("title", ""),
         flow_types={k: tuple(v) for k, v in data.get("flow_types", {}).items()},
         scope=dict(data.get("scope", {})),
         target_attributes={k: tuple(v) for k, v in targets.items()},

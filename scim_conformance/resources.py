@@ -59,7 +59,8 @@ class Resources:
 
     def in_accepted_form(self, body: dict[str, Any]) -> dict[str, Any]:
         """`body` in the form the last premise was accepted in (to repeat it, e.g. as a duplicate)."""
-        return FORMS[self.form](body)
+        accepted: dict[str, Any] = FORMS[self.form](body)
+        return accepted
 
     def post(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> Exchange:
         """POST a body and take ownership of whatever it creates (the check judges the answer itself)."""

@@ -53,6 +53,9 @@ class RunResults:
         self.checks: list[dict[str, Any]] = []
         self.started = time.time()
         self.meta: dict[str, Any] = {}
+        # Run for information only (the profile's advisory capabilities): at most a deviation, never in the verdict.
+        self.advisory = {r.id for r in registry
+                         if r.capability in profile.advisory and r.capability not in profile.capabilities}
 
     def add(self, record: dict[str, Any]) -> None:
         self.checks.append(record)
@@ -61,10 +64,13 @@ class RunResults:
         return self.profile.severity.get(requirement_id, self.registry[requirement_id].severity)
 
     def check_outcome(self, outcome: str, failed_requirements: list[str]) -> str:
-        """A failed check is a deviation when it broke only SHOULD/MAY requirements (and the run is not strict)."""
-        if outcome != Outcome.FAIL or self.strict or not failed_requirements:
+        """A failed check is a deviation when it broke only SHOULD/MAY requirements (and the run is not strict), or
+        only advisory ones (never failing, e.g. the RFC in an Entra report)."""
+        if outcome != Outcome.FAIL or not failed_requirements:
             return outcome
-        if any(self.severity(r) == "MUST" for r in failed_requirements if r in self.registry):
+        if all(r in self.advisory for r in failed_requirements):
+            return Outcome.DEVIATION.value
+        if self.strict or any(self.severity(r) == "MUST" for r in failed_requirements if r in self.registry):
             return outcome
         return Outcome.DEVIATION.value
 
@@ -88,7 +94,8 @@ class RunResults:
         outcomes = {}
         for rid, found in seen.items():
             if "fail" in found:
-                outcome = Outcome.FAIL if self.severity(rid) == "MUST" or self.strict else Outcome.DEVIATION
+                judged = (self.severity(rid) == "MUST" or self.strict) and rid not in self.advisory
+                outcome = Outcome.FAIL if judged else Outcome.DEVIATION
             elif "error" in found:
                 outcome = Outcome.ERROR
             elif "pass" in found:
@@ -101,13 +108,13 @@ class RunResults:
             else:
                 outcome = Outcome.NOT_APPLICABLE
             if rid not in self.applicable:
-                # A check shared by several IdPs names each one's requirement; only this profile's count.
+                # Also when a check verifying several requirements judged it: the profile does not use it.
                 outcome = Outcome.NOT_APPLICABLE
             outcomes[rid] = outcome.value
         return outcomes
 
     def verdict(self) -> dict[str, Any]:
-        outcomes = self.requirement_outcomes()
+        outcomes = {r: o for r, o in self.requirement_outcomes().items() if r not in self.advisory}
         counts: dict[str, dict[str, int]] = {s: {o.value: 0 for o in ORDER} for s in ("MUST", "SHOULD", "MAY")}
         for rid, outcome in outcomes.items():
             counts[self.severity(rid)][outcome] += 1
@@ -161,6 +168,8 @@ class RunResults:
             checks = by_requirement.get(rid, [])
             entry = requirement.as_dict(self.severity(rid))
             entry["capability_title"] = self.registry.capabilities.get(requirement.capability, requirement.capability)
+            if rid in self.advisory:
+                entry["capability_title"] = f"{self.profile.advisory_title}: {entry['capability_title']}"
             entry["outcome"] = outcomes[rid]
             entry["checks"] = [c["nodeid"] for c in checks]
             entry["failures"] = [

@@ -53,7 +53,8 @@ def applicable(profile: Profile, registry: Registry) -> set[str]:
     features = profile_features(profile)
     return {
         r.id for r in registry
-        if r.capability in profile.capabilities and r.id not in profile.exclude and set(r.needs) <= features
+        if r.capability in profile.capabilities | profile.advisory and r.id not in profile.exclude
+        and set(r.needs) <= features
     }
 
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import jsonschema_rs
 
@@ -108,7 +108,8 @@ def _registry() -> Registry:
 
     resources = [Resource.from_contents(contents, default_specification=DRAFT202012)
                  for contents in _documents().values()]
-    return Registry().with_resources((resource.id(), resource) for resource in resources).crawl()
+    # Every bundled schema carries its $id, so no resource's id is None.
+    return Registry().with_resources((str(resource.id()), resource) for resource in resources).crawl()
 
 
 def schema_uri(message_kind: str) -> str:
@@ -176,8 +177,11 @@ def _validator(message_kind: str, partial: bool) -> Validator:
 
     registry = _registry()
     schema = registry.contents(schema_uri(message_kind))
-    cls = extend(Draft202012Validator, validators={"required": _skip_required}) if partial else Draft202012Validator
-    return cls(schema, registry=registry)
+    if not partial:
+        return Draft202012Validator(schema, registry=registry)
+    # jsonschema's extend() has no annotations; it returns a validator class like the one it extends.
+    cls = extend(Draft202012Validator, validators={"required": _skip_required})  # type: ignore[no-untyped-call]
+    return cls(schema, registry=registry)  # type: ignore[no-any-return]  # an instance of that class
 
 
 # --- turning jsonschema errors into violations --------------------------------------------------------
@@ -206,8 +210,8 @@ def _type_names(expected: str | list[str]) -> str:
 def _reason(error: ValidationError) -> str:
     schema = error.schema
     if isinstance(schema, Mapping) and isinstance(schema.get("x-violation"), str):
-        return schema["x-violation"]
-    kind, expected = error.validator, error.validator_value
+        return str(schema["x-violation"])
+    kind, expected = error.validator, cast(Any, error.validator_value)  # the keyword's value in the schema
     if kind == "type":
         return f"is not of type {_type_names(expected)}"
     if kind == "enum":
@@ -247,7 +251,7 @@ def _violations(
             # jsonschema raises one error per absent name but hands each the whole list; the dedupe in
             # _collect folds the repeats.
             present = error.instance if isinstance(error.instance, Mapping) else {}
-            for name in error.validator_value:
+            for name in cast(list[str], error.validator_value):
                 if name not in present:
                     yield Violation(message_kind, json_path([*segments, name]), None, MISSING)
             continue

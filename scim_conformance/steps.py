@@ -142,6 +142,13 @@ def accepted_variant(resources: Resources, make_body: Callable[[], dict[str, Any
     return body
 
 
+def advertised(service_provider_config: dict[str, Any], feature: str) -> None:
+    """Not applicable unless /ServiceProviderConfig says `feature` is supported (RFC 7643 §5: filter, patch, ...)."""
+    section = service_provider_config.get(feature)
+    if not (isinstance(section, dict) and section.get("supported") is True):
+        expect.not_applicable(f"/ServiceProviderConfig does not advertise {feature}")
+
+
 def walk_pages(scim: ScimClient, endpoint: str, requirement: str, created_ids: list[str], count: int,
                advance_by_count: bool = False) -> None:
     """Page through a collection with startIndex and count, and judge that it showed each resource once.
@@ -164,7 +171,7 @@ def walk_pages(scim: ScimClient, endpoint: str, requirement: str, created_ids: l
         total = data.get("totalResults")
         # A numeric string is judged by RFC-LIST-RESPONSE-SCHEMA; the walk only needs the number.
         total = int(total) if isinstance(total, str) and total.isdigit() else total
-        seen.extend(r.get("id") for r in page)
+        seen.extend(str(r.get("id")) for r in page)
         start += count if advance_by_count else len(page)
         if not page or not isinstance(total, int) or start > total or start > 10_000:
             break

@@ -174,11 +174,11 @@ def import_schema(file: Path, name: str, extends: str | None = "entra-id", roles
             if attributes is None:
                 raise reader.fail([*where, "targetObjectName"], f"{mapping.get('targetObjectName')!r} is not an "
                                   f"object of directory {rule.get('targetDirectoryName')!r}")
-            rows = [_mapping(reader, row_path, row, kind, attributes)
-                    for row_path, row in reader.items(mapping.get("attributeMappings"), [*where, "attributeMappings"],
-                                                      _ATTRIBUTE_MAPPING)]
-            mappings[kind] = [row for row, _priority in rows]
-            ranked = sorted((priority, row["target"]) for row, priority in rows if priority)
+            ranked_rows = [_mapping(reader, row_path, row, kind, attributes)
+                           for row_path, row in reader.items(mapping.get("attributeMappings"),
+                                                             [*where, "attributeMappings"], _ATTRIBUTE_MAPPING)]
+            mappings[kind] = [row for row, _priority in ranked_rows]
+            ranked = sorted((priority, row["target"]) for row, priority in ranked_rows if priority)
             if ranked:
                 matching[kind] = [target for _priority, target in ranked]
             if attributes:

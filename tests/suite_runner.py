@@ -45,6 +45,16 @@ FAILING = ("fail", "deviation")
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+def advisory(profile: str) -> set[str]:
+    """The requirements a profile runs for information only (its advisory capabilities, e.g. the RFC in an
+    Entra report): they never change its verdict, and the profile that judges them proves them."""
+    from scim_conformance.profile import load_profile
+    from scim_conformance.requirements import load_registry
+
+    capabilities = load_profile(profile).advisory
+    return {r.id for r in load_registry() if r.capability in capabilities}
+
+
 @dataclass
 class SuiteRun:
     returncode: int
@@ -151,4 +161,4 @@ def _as_a_fresh_process(env: Mapping[str, str], cwd: Path, timeout: float) -> It
                 signal.signal(signum, handler)
 
 
-__all__ = ["FAILING", "SuiteRun", "run_profiles", "run_suite", "suite_argv", "suite_env"]
+__all__ = ["FAILING", "SuiteRun", "advisory", "run_profiles", "run_suite", "suite_argv", "suite_env"]

@@ -116,3 +116,27 @@ def test_okta_create_bodies_follow_its_protocol_reference():
     assert user["emails"] == [{"type": "work", "value": user["emails"][0]["value"], "primary": True}]
     assert factory.group_body("Sales") == {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
                                            "displayName": "Sales", "members": []}
+
+
+def test_advisory_rfc_findings_never_change_the_entra_verdict():
+    """Entra's report runs the cheap RFC capabilities for information: a broken RFC MUST is a deviation there,
+    shown in its own section, while the rfc7644 profile fails on it."""
+    from scim_conformance.requirements import load_registry
+    from scim_conformance.results import RunResults
+
+    registry = load_registry()
+    check = {"nodeid": "c", "requirements": ["RFC-CREATE-201", "ENTRA-USER-CREATE"], "outcome": "fail",
+             "failed_requirements": ["RFC-CREATE-201"], "verified": ["ENTRA-USER-CREATE"], "observed": [],
+             "expected": "201", "actual": "200", "message": ""}
+    outcomes = {}
+    for name in ("entra-id", "rfc7644"):
+        profile = load_profile(name)
+        results = RunResults(registry, profile, {r.id for r in registry}, strict=False)
+        results.add(check)
+        outcomes[name] = (results.requirement_outcomes()["RFC-CREATE-201"], results.verdict()["failing"],
+                          results.check_outcome("fail", ["RFC-CREATE-201"]))
+        title = next(r for r in results.document()["requirements"] if r["id"] == "RFC-CREATE-201")["capability_title"]
+        assert title.startswith("RFC 7644 (not needed by Entra)") == (name == "entra-id")
+    assert outcomes == {"entra-id": ("deviation", [], "deviation"), "rfc7644": ("fail", ["RFC-CREATE-201"], "fail")}
+    assert "rfc-filter" not in load_profile("entra-id-aadoptscim062020").advisory  # the costly part is left out
+    assert "rfc-discovery" in load_profile("example-saas-tenant").advisory  # inherited through extends

@@ -386,6 +386,29 @@ def test_group_with_unknown_member_is_400(http: requests.Session, srv: Reference
     assert_error(http.post(f"{srv.base_url}/Groups", json=body), 400, "invalidValue")
 
 
+def test_etags_version_reads_and_guard_changes(http: requests.Session, srv: ReferenceServer) -> None:
+    """RFC 7644 §3.14, as advertised: ETag equals meta.version, If-None-Match gives 304, a stale If-Match 412."""
+    assert http.get(f"{srv.base_url}/ServiceProviderConfig").json()["etag"]["supported"] is True
+    user = create_user(http, srv)
+    url = f"{srv.base_url}/Users/{user['id']}"
+    read = http.get(url)
+    etag = read.headers["ETag"]
+    assert etag == read.json()["meta"]["version"]
+    unchanged = http.get(url, headers={"If-None-Match": etag})
+    assert (unchanged.status_code, unchanged.content, unchanged.headers["ETag"]) == (304, b"", etag)
+    change = {"Operations": [{"op": "replace", "path": "title", "value": "Versioned"}]}
+    assert_error(http.patch(url, json=change, headers={"If-Match": 'W/"999"'}), 412)
+    assert http.get(url).json()["title"] == user["title"]
+    changed = http.patch(url, json=change, headers={"If-Match": etag.removeprefix("W/")})  # weak comparison
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert http.put(url, json={"userName": user["userName"]}, headers={"If-Match": etag}).status_code == 412
+    assert http.delete(url, headers={"If-Match": "*"}).status_code == 204
+
+
+def test_me_is_not_implemented(http: requests.Session, srv: ReferenceServer) -> None:
+    assert_error(http.get(f"{srv.base_url}/Me"), 501)
+
+
 # --- discovery ---------------------------------------------------------------------------------------
 
 

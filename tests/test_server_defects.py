@@ -384,6 +384,119 @@ def slow(c: Client) -> bool:
     return time.monotonic() - began >= 1.9
 
 
+# --- probes for the rfc7644 profile's defects ----------------------------------------------------------
+
+
+def enterprise_schema_listed(c: Client) -> bool:
+    return ENTERPRISE in {s["id"] for s in c.get("/Schemas").json()["Resources"]}
+
+
+def single_schema(c: Client) -> tuple[int, int]:
+    return (c.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").status_code,
+            c.get("/ResourceTypes/User").status_code)
+
+
+def client_id_kept(c: Client) -> bool:
+    sent = str(uuid.uuid4())
+    return c.post("/Users", {"id": sent, "userName": c.name()}).json()["id"] == sent
+
+
+def without_username(c: Client) -> int:
+    return c.post("/Users", {"displayName": "No Login"}).status_code
+
+
+def create_answer(c: Client) -> tuple[int, bool]:
+    response = c.post("/Users", {"userName": c.name()})
+    return response.status_code, response.headers.get("Location") == response.json()["meta"]["location"]
+
+
+def fresh_meta_equal(c: Client) -> bool:
+    meta = c.user()["meta"]
+    return meta["created"] == meta["lastModified"]
+
+
+def attributes_honoured(c: Client) -> bool:
+    user = c.user(title="T")
+    return "title" not in c.get(f"/Users/{user['id']}", attributes="userName").json()
+
+
+def put_stored(c: Client) -> str | None:
+    user = c.user(title="Old")
+    c.http.put(f"{c.base}/Users/{user['id']}", json={"userName": user["userName"], "title": "New"})
+    return c.get(f"/Users/{user['id']}").json().get("title")
+
+
+def gt_equal(c: Client) -> int | None:
+    user = c.user()
+    return c.count("/Users", f'userName gt "{user["userName"]}" and userName eq "{user["userName"]}"')
+
+
+def precedence(c: Client) -> int | None:
+    user = c.user()
+    return c.count("/Users", f'userName eq "{user["userName"]}" or userName eq "x" and userName eq "y"')
+
+
+def shouted_operator(c: Client) -> int | None:
+    user = c.user()
+    return c.count("/Users", f'userName Eq "{user["userName"]}"')
+
+
+def encoded_percent(c: Client) -> int | None:
+    user = c.user(title="50%2B off")
+    return c.count("/Users", f'userName eq "{user["userName"]}" and title eq "50%2B off"')
+
+
+def invalid_filter(c: Client) -> int:
+    return c.get("/Users", filter='userName regex "x"').status_code
+
+
+def search_post(c: Client) -> int:
+    return c.post("/Groups/.search", {"filter": 'displayName eq "x"'}).status_code
+
+
+def patch_status(*operation: dict) -> Callable[[Client], int]:
+    def probe(c: Client) -> int:
+        return c.patch(f"/Users/{c.user()['id']}", *operation).status_code
+
+    return probe
+
+
+def half_applied(c: Client) -> str | None:
+    user = c.user(title="Old")
+    c.patch(f"/Users/{user['id']}", {"op": "replace", "path": "title", "value": "New"},
+            {"op": "replace", "path": 'emails[type eq "work"', "value": "x"})
+    return c.get(f"/Users/{user['id']}").json().get("title")
+
+
+def member_ref(c: Client) -> bool:
+    group = c.group((c.user()["id"],))
+    return "$ref" in c.get(f"/Groups/{group['id']}").json()["members"][0]
+
+
+def application_json(c: Client) -> int:
+    return c.post("/Users", {"userName": c.name()}, **{"Content-Type": "application/json"}).status_code
+
+
+def me(c: Client) -> int:
+    return c.get("/Me").status_code
+
+
+def sorted_titles(c: Client) -> list[str]:
+    tag = uuid.uuid4().hex
+    for title in ("b", "C", "a"):
+        c.user(title=f"{tag} {title}")
+    listed = c.get("/Users", filter=f'title sw "{tag}"', sortBy="title", sortOrder="descending").json()
+    return [r["title"][-1] for r in listed["Resources"]]
+
+
+def etag_header(c: Client) -> bool:
+    return "ETag" in c.get(f"/Users/{c.user()['id']}").headers
+
+
+def stale_if_match(c: Client) -> int:
+    user = c.user()
+    return c.http.patch(f"{c.base}/Users/{user['id']}", headers={"If-Match": 'W/"0"'},
+                        json={"Operations": [{"op": "replace", "path": "title", "value": "x"}]}).status_code
 def email_primary_type(c: Client) -> Any:
     user = next(r for r in c.get("/Schemas").json()["Resources"] if r["id"].endswith(":core:2.0:User"))
     emails = next(a for a in user["attributes"] if a["name"] == "emails")
@@ -426,9 +539,6 @@ def page_cap(c: Client) -> bool:
         c.user()
     return len(c.get("/Users", count=100, attributes="id").json()["Resources"]) > 50
 
-
-def json_media_type(c: Client) -> int:
-    return c.post("/Users", {"userName": c.name()}, **{"Content-Type": "application/json"}).status_code
 
 
 def _put_given_name(c: Client, body_of: Callable[[dict], dict]) -> tuple[int, Any]:
@@ -568,6 +678,31 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "member-filter-remove-ignored": (member_filter_remove, 1, 2),
     "member-add-first-only": (member_add, 2, 1),
     "member-add-duplicate-500": (member_add_again, 200, 500),
+    "schemas-missing-extension": (enterprise_schema_listed, True, False),
+    "schema-by-urn-404": (single_schema, (200, 200), (404, 404)),
+    "client-id-honoured": (client_id_kept, False, True),
+    "required-not-enforced": (without_username, 400, 201),
+    "create-200": (create_answer, (201, True), (200, True)),
+    "create-no-location": (create_answer, (201, True), (201, False)),
+    "meta-timestamps-differ": (fresh_meta_equal, True, False),
+    "attributes-ignored": (attributes_honoured, True, False),
+    "put-not-applied": (put_stored, "New", "Old"),
+    "filter-gt-as-ge": (gt_equal, 0, 1),
+    "filter-flat-precedence": (precedence, 1, 0),
+    "filter-op-case-sensitive": (shouted_operator, 1, 400),
+    "query-decoded-twice": (encoded_percent, 1, 0),
+    "invalid-filter-empty": (invalid_filter, 400, 200),
+    "search-post-404": (search_post, 200, 404),
+    "remove-without-path-ok": (patch_status({"op": "remove"}), 400, 200),
+    "patch-readonly-ignored": (patch_status({"op": "replace", "path": "id", "value": "x"}), 400, 200),
+    "unknown-op-ignored": (patch_status({"op": "frobnicate", "path": "title", "value": "x"}), 400, 200),
+    "patch-not-atomic": (half_applied, "Old", "New"),
+    "member-ref-missing": (member_ref, True, False),
+    "reject-application-json": (application_json, 201, 415),
+    "me-404": (me, 501, 404),
+    "etag-header-missing": (etag_header, True, False),
+    "if-match-ignored": (stale_if_match, 412, 200),
+    "sort-ignored": (sorted_titles, ["C", "b", "a"], ["b", "C", "a"]),
     "schemas-primary-as-string": (email_primary_type, "boolean", "string"),
     "create-drops-department": (department_created, ("Sales", True), (None, True)),
     "patch-replace-nonwork-ignored": (mobile_replaced, ["+1 555-0199"], ["+1 555-0101"]),
@@ -582,8 +717,6 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "create-addresses-rejected": (addresses_on_create, (201, 201), (400, 201)),
     "paging-ignores-count": (count_ignored, 2, 3),
     "page-size-cap": (page_cap, True, False),
-    "reject-json-media-type": (json_media_type, 201, 415),
-    "put-not-applied": (put_given_name, (200, ("Anna", "Engineer")), (200, ("Ann", "Engineer"))),
     "put-readonly-rejected": (put_echoing_id, 200, 400),
     "put-keeps-omitted": (put_without_title, None, "Engineer"),
     "pathless-id-rejected": (rename_restating_id, 200, 400),

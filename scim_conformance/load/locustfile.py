@@ -41,7 +41,7 @@ DONE_MESSAGE = "scim-load-done"
 TOKEN_ENV = "SCIM_TOKEN"
 
 
-@events.init_command_line_parser.add_listener
+@events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]  # Locust's hooks are untyped
 def _options(parser: Any) -> None:
     group = parser.add_argument_group("scim-conformance")
     group.add_argument("--scim-url", default="", help="SCIM base URL (the token comes from $SCIM_TOKEN)")
@@ -236,7 +236,7 @@ def merge_journals(settings: LoadSettings, stem: str, texts: list[str]) -> Journ
     return journal
 
 
-@events.init.add_listener
+@events.init.add_listener  # type: ignore[untyped-decorator]  # Locust's hooks are untyped
 def _on_init(environment: Any, **_kwargs: Any) -> None:
     if isinstance(environment.runner, MasterRunner):
         master = _Master(environment)

@@ -245,10 +245,11 @@ class EntraCycle:
             result.block("could not create the group and users the probe needs")
             self._remove_extra(senders[0])
             return result
-        calls: list[Callable[[Sender], Any]] = [
-            (lambda s, member=member: s.send("race-add-members", "PATCH", f"/Groups/{group}",
-                                             json_body=self.dialect.patch(self.dialect.add_members([member]))))
-            for member in users]
+        def add(member: str) -> Callable[[Sender], Any]:
+            return lambda s: s.send("race-add-members", "PATCH", f"/Groups/{group}",
+                                    json_body=self.dialect.patch(self.dialect.add_members([member])))
+
+        calls = [add(member) for member in users if member]  # all are, as checked above
         answers = [a for a in concurrently(senders[:RACE_WIDTH], calls) if a is not None]
         added = [m for m, a in zip(users, answers, strict=False) if _ok(a)]
         reread = senders[0].send("race-check", "GET", f"/Groups/{group}")
@@ -276,11 +277,11 @@ class EntraCycle:
             result.block("could not create the user the probe needs")
             return result
         values = {path: f"race {n} {user[:8]}" for n, path in enumerate(RACE_ATTRIBUTES)}
-        calls: list[Callable[[Sender], Any]] = [
-            (lambda s, path=path, value=value: s.send(
-                "race-patch", "PATCH", f"/Users/{user}",
-                json_body=self.dialect.patch(self.dialect.operation("replace", path, value))))
-            for path, value in values.items()]
+        def replace(path: str, value: str) -> Callable[[Sender], Any]:
+            return lambda s: s.send("race-patch", "PATCH", f"/Users/{user}",
+                                    json_body=self.dialect.patch(self.dialect.operation("replace", path, value)))
+
+        calls = [replace(path, value) for path, value in values.items()]
         answers = [a for a in concurrently(senders[:width], calls) if a is not None]
         applied = [p for p, a in zip(values, answers, strict=False) if _ok(a)]
         reread = senders[0].send("race-check", "GET", f"/Users/{user}")
@@ -309,20 +310,20 @@ class ProbeResult:
     actual: str = ""
     message: str = ""
     exchanges: list[Exchange] = field(default_factory=list)
+    # A probe rebuilt on the Locust master from a worker's data has its transcript as recorded there.
+    recorded: list[dict[str, Any]] = field(default_factory=list)
 
     def as_data(self) -> dict[str, Any]:
         """Plain data (the exchanges as recorded), to travel from a Locust worker to the master."""
-        data = {k: v for k, v in self.__dict__.items() if k != "exchanges"}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("exchanges", "recorded")}
         return {**data, "transcript": self.transcript()}
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ProbeResult:
-        probe = cls(**{k: v for k, v in data.items() if k != "transcript"})
-        probe._recorded = list(data.get("transcript") or [])
-        return probe
+        return cls(**{k: v for k, v in data.items() if k != "transcript"}, recorded=list(data.get("transcript") or []))
 
     def transcript(self) -> list[dict[str, Any]]:
-        return getattr(self, "_recorded", None) or [e.as_dict() for e in self.exchanges]
+        return self.recorded or [e.as_dict() for e in self.exchanges]
 
     def fail(self) -> None:
         self.outcome = "fail"

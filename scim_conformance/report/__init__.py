@@ -77,10 +77,11 @@ class ReportViews:
             report.user_properties.append(("failed_requirements", " ".join(record["failed_requirements"])))
         report.user_properties.append((junit.OUTCOME_PROPERTY, record["outcome"]))
         if html_active(self.config):
-            from pytest_html import extras
+            from pytest_html import extras  # type: ignore[import-untyped]  # pytest-html ships no type hints
 
             detail = html.check_detail(record, self.requirement)
-            report.extras = [*getattr(report, "extras", []), extras.html(detail)]
+            # pytest-html reads the extras it draws from this attribute, which TestReport does not declare.
+            report.extras = [*getattr(report, "extras", []), extras.html(detail)]  # type: ignore[attr-defined]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Any:

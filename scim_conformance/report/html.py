@@ -404,7 +404,8 @@ def unpack_transcript_store(page: str) -> dict[str, list[dict[str, Any]]]:
     found = re.search(rf'<script [^>]*id="{STORE_ID}">([^<]*)</script>', page)
     if not found:
         return {}
-    return json.loads(gzip.decompress(base64.b64decode(found.group(1))).decode("utf-8"))
+    store: dict[str, list[dict[str, Any]]] = json.loads(gzip.decompress(base64.b64decode(found.group(1))))
+    return store
 
 
 def _compact_body(body: str | None) -> dict[str, Any] | None:

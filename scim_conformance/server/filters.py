@@ -126,10 +126,11 @@ def parse_attr_path(word: str) -> AttrPath:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, flat_precedence: bool = False) -> None:
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
+        self.flat_precedence = flat_precedence  # the filter-flat-precedence defect: and/or left to right
 
     def peek(self) -> Token | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -151,6 +152,11 @@ class _Parser:
         return None
 
     def expression(self) -> Node:
+        if self.flat_precedence:
+            node = self.factor()
+            while word := self.keyword("and", "or"):
+                node = And(node, self.factor()) if word == "and" else Or(node, self.factor())
+            return node
         node = self.conjunction()
         while self.keyword("or"):
             node = Or(node, self.conjunction())
@@ -229,12 +235,12 @@ class _Parser:
         raise FilterError(f"expected a value (quoted string, number, true, false or null), found {token.text!r}")
 
 
-def parse_filter(text: str) -> Node:
+def parse_filter(text: str, *, flat_precedence: bool = False) -> Node:
     if not isinstance(text, str) or not text.strip():
         raise FilterError("empty filter")
     if len(text) > 4096:
         raise FilterError("filter too long")
-    parser = _Parser(text)
+    parser = _Parser(text, flat_precedence)
     try:
         node = parser.expression()
     except RecursionError as exc:
@@ -388,6 +394,19 @@ def _values(obj: Any, path: AttrPath, core_urn: str) -> list[Any]:
     return out
 
 
+def sort_value(resource: dict[str, Any], path: AttrPath, core_urn: str) -> Any:
+    """The value a resource is sorted by (RFC 7644 §3.4.2.3): a multi-valued attribute sorts by its primary
+    value, else its first one."""
+    container = _container(resource, path.urn, core_urn)
+    value = get_ci(container, path.attr)
+    if isinstance(value, list):
+        chosen = next((v for v in value if isinstance(v, dict) and get_ci(v, "primary") is True), None)
+        value = chosen if chosen is not None else (value[0] if value else None)
+    if isinstance(value, dict):
+        value = get_ci(value, path.sub or "value")
+    return value
+
+
 def _compare_one(actual: Any, node: Compare) -> bool:
     expected = node.value
     op = node.op
@@ -404,21 +423,21 @@ def _compare_one(actual: Any, node: Compare) -> bool:
     else:
         return False
     if op == "eq":
-        return actual == expected
+        return bool(actual == expected)
     if op == "co":
-        return expected in actual
+        return bool(expected in actual)
     if op == "sw":
-        return actual.startswith(expected)
+        return bool(actual.startswith(expected))
     if op == "ew":
-        return actual.endswith(expected)
+        return bool(actual.endswith(expected))
     if op == "gt":
-        return actual > expected
+        return bool(actual > expected)
     if op == "ge":
-        return actual >= expected
+        return bool(actual >= expected)
     if op == "lt":
-        return actual < expected
+        return bool(actual < expected)
     if op == "le":
-        return actual <= expected
+        return bool(actual <= expected)
     return False
 
 

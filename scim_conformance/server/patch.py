@@ -68,6 +68,8 @@ class Patcher:
             raise invalid_syntax("each operation must be a JSON object")
         op = get_ci(operation, "op")
         if not isinstance(op, str) or op.lower() not in ("add", "replace", "remove"):
+            if self.defects.on("unknown-op-ignored"):
+                return
             raise invalid_syntax(f"'op' must be add, replace or remove, not {op!r}")
         if op != op.lower() and self.defects.on("op-case-sensitive"):
             raise invalid_syntax(f"unknown op {op!r}")
@@ -76,6 +78,8 @@ class Patcher:
         value = get_ci(operation, "value")
         if path is None or path == "":
             if op == "remove":
+                if self.defects.on("remove-without-path-ok"):
+                    return
                 raise ScimError(400, "'remove' needs a path", "noTarget")
             if self.defects.on("pathless-replace-rejected"):
                 raise _invalid_path(f"'{op}' without a path is not supported")
@@ -132,6 +136,8 @@ class Patcher:
         if name is None:
             return  # an attribute no schema knows: ignored, like unknown attributes on create
         if definition is not None and definition.mutability == "readOnly":
+            if self.defects.on("patch-readonly-ignored"):
+                return
             raise ScimError(400, f"{definition.name} is read-only", "mutability")
         if definition is not None and definition.name == "manager" and path.sub is None:
             value = self._manager_value(value)

@@ -188,7 +188,8 @@ class Cleaner:
 
     def _resource_rules(self, out: dict[str, Any]) -> None:
         if self.rtype.name == "User":
-            if not isinstance(out.get("userName"), str) or not out["userName"].strip():
+            missing = not isinstance(out.get("userName"), str) or not out["userName"].strip()
+            if missing and not self.defects.on("required-not-enforced"):
                 raise invalid_value("userName is required")
             if self.quirks.on("strict-email-domains"):
                 addresses = [("userName", out["userName"])] + [
@@ -332,7 +333,7 @@ def project(
             if source is None:
                 continue
             if not attr:
-                out[ext_key or urn] = source
+                out[ext_key or urn or ""] = source
                 continue
             key = _key(source, attr)
             if key is None:

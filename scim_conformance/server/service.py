@@ -16,13 +16,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
 from .defects import Defects
 from .errors import ScimError, invalid_syntax, invalid_value, not_found
 from .filters import (
+    COMPARE_OPS,
     And,
     AttrPath,
     BindOptions,
@@ -33,7 +34,9 @@ from .filters import (
     ValuePath,
     bind,
     matches,
+    parse_attr_path,
     parse_filter,
+    sort_value,
     walk,
 )
 from .patch import Patcher
@@ -104,6 +107,12 @@ def _depth_ok(value: Any, limit: int) -> bool:
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
     return True
+
+
+def _etag_matches(header: str, version: str) -> bool:
+    """An If-Match / If-None-Match list (RFC 7232 §3) names this version, compared weakly, or is "*"."""
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or version.removeprefix("W/") in tags
 
 
 def _reject_constant(name: str) -> Any:
@@ -208,17 +217,31 @@ class ScimService:
                     return self.create(rtype, self._json(request), params)
                 raise ScimError(405, f"{method} is not supported on {rtype.endpoint}")
             if rest[0] == ".search" and method == "POST":
+                if self.defects.on("search-post-404"):
+                    raise not_found(f"no SCIM endpoint at {request.path}")
                 return self.list_resources(rtype, self._search_params(self._json(request)))
             resource_id = rest[0]
             if method == "GET":
+                current = self.store.get(rtype.name, resource_id)
+                wanted = request.headers.get("if-none-match")
+                if current is not None and wanted and _etag_matches(wanted, current["meta"]["version"]):
+                    return Response(304, headers={"ETag": current["meta"]["version"]})
                 return self.get(rtype, resource_id, params)
-            if method == "PUT":
-                return self.replace(rtype, resource_id, self._json(request), params)
-            if method == "PATCH":
-                return self.patch(rtype, resource_id, request, params)
-            if method == "DELETE":
+            if method not in ("PUT", "PATCH", "DELETE"):
+                raise ScimError(405, f"{method} is not supported on {rtype.endpoint}/{{id}}")
+            # The store's lock (re-entrant) spans the check and the change: the version checked is the one changed.
+            with self.store.lock:
+                self._check_if_match(rtype, resource_id, request)
+                if method == "PUT":
+                    return self.replace(rtype, resource_id, self._json(request), params)
+                if method == "PATCH":
+                    return self.patch(rtype, resource_id, request, params)
                 return self.delete(rtype, resource_id)
-            raise ScimError(405, f"{method} is not supported on {rtype.endpoint}/{{id}}")
+        if endpoint == "me":
+            # RFC 7644 §3.11: the server does not know which resource the bearer token stands for.
+            if self.defects.on("me-404"):
+                raise not_found(f"no SCIM endpoint at {request.path}")
+            raise ScimError(501, "/Me is not supported: this server does not map tokens to resources")
         if endpoint == ".search" and not rest and method == "POST":
             # RFC 7644 §3.4.3: /.search at the root searches every resource type at once.
             return self.search_everywhere(self._search_params(self._json(request)))
@@ -247,7 +270,10 @@ class ScimService:
             if not part:
                 continue
             name, _, value = part.partition("=")
-            params[decode(name).lower()] = decode(value)
+            value = decode(value)
+            if self.defects.on("query-decoded-twice"):
+                value = decode(value)
+            params[decode(name).lower()] = value
         unknown = sorted(set(params) - KNOWN_QUERY_PARAMETERS)
         if unknown and self.defects.on("reject-unknown-query-param"):
             raise invalid_value(f"unknown query parameter(s): {', '.join(unknown)}")
@@ -268,7 +294,7 @@ class ScimService:
         media_type = content_type.split(";")[0].strip().lower()
         if media_type and media_type not in (SCIM_JSON, "application/json"):
             raise ScimError(415, f"unsupported Content-Type {content_type!r}; send {SCIM_JSON}")
-        if media_type == "application/json" and self.defects.on("reject-json-media-type"):
+        if media_type == "application/json" and self.defects.on("reject-application-json"):
             raise ScimError(415, f"unsupported Content-Type {content_type!r}; send {SCIM_JSON}")
         if "charset" in content_type.lower() and self.defects.on("reject-charset"):
             raise ScimError(415, f"unsupported Content-Type {content_type!r}")
@@ -303,17 +329,20 @@ class ScimService:
         if name is None:
             return Response(200, self._list_response([t.to_json(self.base_url) for t in RESOURCE_TYPES.values()]))
         for rtype in RESOURCE_TYPES.values():
-            if rtype.name.lower() == name.lower():
+            if rtype.name.lower() == name.lower() and not self.defects.on("schema-by-urn-404"):
                 return Response(200, rtype.to_json(self.base_url))
         raise not_found(f"no resource type {name!r}")
 
     def _schemas(self, schema_id: str | None) -> Response:
         canonical = not (self.defects.on("schemas-no-canonical-values") or self.quirks.on("no-canonical-values"))
-        chosen = list(SCHEMAS) if schema_id is None else [SCHEMAS_BY_ID.get(schema_id.lower())]
-        if chosen == [None]:
+        found = SCHEMAS_BY_ID.get(schema_id.lower()) if schema_id is not None else None
+        if schema_id is not None and (found is None or self.defects.on("schema-by-urn-404")):
             raise not_found(f"no schema {schema_id!r}")
+        chosen = list(SCHEMAS) if found is None else [found]
         if schema_id is None and self.defects.on("schemas-user-missing"):
             chosen = [s for s in chosen if s.name != "User"]
+        if schema_id is None and self.defects.on("schemas-missing-extension"):
+            chosen = [s for s in chosen if s.id != ENTERPRISE_USER]
         docs = [s.to_json(self.base_url, canonical_values=canonical) for s in chosen]
         if self.defects.on("schemas-primary-as-string"):
             for doc in docs:
@@ -371,8 +400,16 @@ class ScimService:
 
     def compile_filter(self, rtype: ResourceType, text: str) -> Node:
         try:
-            node = parse_filter(text)
+            node = parse_filter(text, flat_precedence=self.defects.on("filter-flat-precedence"))
+            if self.defects.on("filter-op-case-sensitive"):
+                words = {w for w in text.replace("(", " ").replace(")", " ").split() if not w.startswith('"')}
+                shouted = sorted(w for w in words if w.lower() in COMPARE_OPS | {"and", "or", "not", "pr"}
+                                 and w != w.lower())
+                if shouted:
+                    raise FilterError(f"unknown operator {shouted[0]!r}")
             for part in walk(node):
+                if isinstance(part, Compare) and part.op == "gt" and self.defects.on("filter-gt-as-ge"):
+                    part.op = "ge"
                 path = part.path if isinstance(part, Compare | Present | ValuePath) else None
                 if (path is not None and path.urn is not None and path.urn.lower() != rtype.core.id.lower()
                         and self.defects.on("filter-extension-unsupported")):
@@ -451,6 +488,8 @@ class ScimService:
                 out.pop("active", None)
         else:
             out.setdefault("members", [])
+            if self.defects.on("member-ref-missing"):
+                out["members"] = [{k: v for k, v in m.items() if k != "$ref"} for m in out["members"]]
             if self.defects.on("group-schemas-missing"):
                 out.pop("schemas", None)
         if self.quirks.on("primary-false-omitted"):
@@ -461,7 +500,7 @@ class ScimService:
         return project(
             out,
             rtype,
-            params.get("attributes"),
+            None if self.defects.on("attributes-ignored") else params.get("attributes"),
             params.get("excludedattributes"),
             keep_members=self.defects.on("excluded-attributes-ignored"),
         )
@@ -495,19 +534,57 @@ class ScimService:
         text = params.get("filter")
         if text is not None and self.defects.on("filter-ignored"):
             text = None
+        sort_by = params.get("sortby")
+        if sort_by and self.defects.on("sort-ignored"):
+            sort_by = None
+        if text is None and sort_by:
+            text = "id pr"  # sorting needs every match in hand, as a filter does
         if text is None:
             total = self.store.count(rtype.name)
             page = self.store.page(rtype.name, start - 1, count) if count else []
         else:
-            found = self.search(rtype, self.compile_filter(rtype, text))
+            try:
+                found = self.search(rtype, self.compile_filter(rtype, text))
+            except ScimError as exc:
+                if exc.scim_type != "invalidFilter" or not self.defects.on("invalid-filter-empty"):
+                    raise
+                found = []
             if not found and self.defects.on("filter-miss-404"):
                 raise not_found("no resource matches the filter")
+            if sort_by:
+                found = self._sorted(rtype, found, sort_by, params.get("sortorder"))
             total = len(found)
             page = found[start - 1:start - 1 + count]
         resources = [self.output(rtype, doc, params) for doc in page]
         if self.defects.on("paging-wrong-total"):
             total = len(resources)
         return Response(200, self._list_response(resources, total, start))
+
+    def _sorted(self, rtype: ResourceType, docs: list[dict[str, Any]], sort_by: str, order: str | None
+                ) -> list[dict[str, Any]]:
+        """RFC 7644 §3.4.2.3: by the attribute's value (case-insensitively unless caseExact), resources without
+        one last when ascending (the default) and first when descending."""
+        descending = (order or "ascending").lower() == "descending"
+        if (order or "ascending").lower() not in ("ascending", "descending"):
+            raise invalid_value(f"sortOrder must be ascending or descending, not {order!r}")
+        try:
+            path = parse_attr_path(sort_by)
+        except FilterError as exc:
+            raise invalid_value(f"invalid sortBy {sort_by!r}: {exc}") from exc
+        definition = self._resolver(rtype)(path, None)
+        exact = definition is not None and definition.case_exact
+
+        def key(doc: dict[str, Any]) -> tuple[bool, Any]:
+            value = sort_value(doc, path, rtype.core.id)
+            if isinstance(value, str) and not exact:
+                value = value.lower()
+            if value is None or isinstance(value, dict | list):
+                return (True, "")
+            return (False, (0, value) if isinstance(value, bool | int | float) else (1, str(value)))
+
+        present = sorted((d for d in docs if not key(d)[0]), key=key, reverse=descending)
+        absent = [d for d in docs if key(d)[0]]
+        return absent + present if descending else present + absent
 
     def search_everywhere(self, params: dict[str, str]) -> Response:
         """One ListResponse over every resource type, each resource shaped by its own type.
@@ -542,10 +619,22 @@ class ScimService:
             raise not_found(f"{rtype.name} {resource_id!r} not found")
         return doc
 
+    def _check_if_match(self, rtype: ResourceType, resource_id: str, request: Request) -> None:
+        """RFC 7644 §3.14: a change conditioned on a version that is no longer current is refused with 412."""
+        wanted = request.headers.get("if-match")
+        if not wanted or self.defects.on("if-match-ignored"):
+            return
+        current = self.store.get(rtype.name, resource_id)
+        if current is not None and not _etag_matches(wanted, current["meta"]["version"]):
+            raise ScimError(412, f"{rtype.name} {resource_id!r} has changed: its version is "
+                                 f"{current['meta']['version']}, not {wanted}")
+
     def _single(self, rtype: ResourceType, doc: dict[str, Any], params: dict[str, str], status: int) -> Response:
-        headers = {"ETag": doc["meta"]["version"]}
-        if status == 201:
+        headers = {} if self.defects.on("etag-header-missing") else {"ETag": doc["meta"]["version"]}
+        if status == 201 and not self.defects.on("create-no-location"):
             headers["Location"] = doc["meta"]["location"]
+        if status == 201 and self.defects.on("create-200"):
+            status = 200
         return Response(status, self.output(rtype, doc, params), headers)
 
     def get(self, rtype: ResourceType, resource_id: str, params: dict[str, str]) -> Response:
@@ -599,6 +688,9 @@ class ScimService:
         now = _now()
         version = 1
         created = now
+        if previous is None and self.defects.on("meta-timestamps-differ"):
+            created = (datetime.now(UTC) - timedelta(seconds=1)).isoformat(timespec="milliseconds").replace(
+                "+00:00", "Z")
         if previous is not None:
             created = previous["meta"]["created"]
             version = int(previous["meta"]["version"].strip('W/"')) + 1
@@ -641,7 +733,11 @@ class ScimService:
             self._complete(rtype, content)
             if not racy:
                 self._check_unique(rtype, content, None)
-            doc = self._document(rtype, self._new_id(), content, None)
+            resource_id = self._new_id()
+            sent_id = body.get("id") if isinstance(body, dict) else None
+            if isinstance(sent_id, str) and sent_id and self.defects.on("client-id-honoured"):
+                resource_id = sent_id
+            doc = self._document(rtype, resource_id, content, None)
             self.store.insert(rtype.name, doc)
         return self._single(rtype, doc, params, 201)
 
@@ -686,7 +782,14 @@ class ScimService:
             content = {k: v for k, v in copy.deepcopy(previous).items() if k not in SERVER_OWNED}
             patcher = Patcher(rtype, self.defects, lambda node, parent: self.bind_filter(rtype, node, parent),
                               resource_id)
-            patched = patcher.apply(content, body)
+            failure: ScimError | None = None
+            try:
+                patched = patcher.apply(content, body)
+            except ScimError as exc:
+                if not self.defects.on("patch-not-atomic"):
+                    raise
+                # The operations before the failing one stay applied (and are stored below).
+                failure, patched = exc, content
             content = Cleaner(rtype, self.defects, self.quirks).clean(patched, keep_unknown=True)
             self._complete(rtype, content, previous)
             renamed = self._unique_value(rtype, content) != self._unique_value(rtype, previous)
@@ -694,8 +797,10 @@ class ScimService:
                 self._check_unique(rtype, content, resource_id)
             doc = self._document(rtype, resource_id, content, previous)
             if not self.defects.on("patch-not-applied"):
-                stale = renamed and rtype.name == "User" and self.defects.on("rename-stale-index")
-                self.store.update(rtype.name, doc, keep_user_name_index=stale)
+                stale_index = renamed and rtype.name == "User" and self.defects.on("rename-stale-index")
+                self.store.update(rtype.name, doc, keep_user_name_index=stale_index)
+        if failure is not None:
+            raise failure
         if self.quirks.on("patch-204"):
             return Response(204, headers={"ETag": doc["meta"]["version"]})
         return self._single(rtype, doc, params, 200)

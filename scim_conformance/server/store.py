@@ -150,9 +150,9 @@ class Store:
 
     def count(self, resource_type: str) -> int:
         with self.lock:
-            return self._db.execute(
+            return int(self._db.execute(
                 "SELECT COUNT(*) FROM resources WHERE resource_type = ?", (resource_type,)
-            ).fetchone()[0]
+            ).fetchone()[0])
 
     def page(self, resource_type: str, offset: int, limit: int) -> list[dict[str, Any]]:
         with self.lock:

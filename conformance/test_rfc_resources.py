@@ -1,0 +1,161 @@
+"""RFC 7644 §3.3-§3.6 and §3.9: create, read, replace and delete, and the attributes a client asks for."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from scim_conformance import expect
+from scim_conformance.attributes import ENTERPRISE_USER, ERROR, get_attribute
+from scim_conformance.client import Exchange
+from scim_conformance.resources import plain_body
+from scim_conformance.steps import lookup
+from scim_conformance.steps import read as reread
+
+requirement = pytest.mark.requirement
+
+
+def _created(exchange: Exchange) -> dict[str, Any]:
+    """The created resource, or blocked: these checks judge what a successful create says, not whether it succeeds."""
+    data = exchange.json
+    if exchange.status not in (200, 201) or not isinstance(data, dict) or not data.get("id"):
+        expect.blocked(f"the create answered {expect.describe(exchange)}")
+    return data
+
+
+def _datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+@requirement("RFC-CREATE-201")
+def test_create_answers_201(users, identities):
+    """A client creates a plain RFC 7643 user."""
+    expect.status(users.post(plain_body(identities.user_body())), "RFC-CREATE-201", 201)
+
+
+@requirement("RFC-CREATE-LOCATION")
+def test_create_location_header(users, identities):
+    """A client creates a user and reads its address from the Location header."""
+    exchange = users.post(plain_body(identities.user_body()))
+    data = _created(exchange)
+    location = (data.get("meta") or {}).get("location")
+    expect.equal("RFC-CREATE-LOCATION", "Location header (meta.location)", location, exchange.header("Location"),
+                 exchange)
+
+
+@requirement("RFC-META")
+def test_create_meta(users, identities):
+    """A client creates a user and reads the server's metadata about it."""
+    rid = "RFC-META"
+    exchange = users.post(plain_body(identities.user_body()))
+    data = _created(exchange)
+    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    expect.equal(rid, "meta.resourceType", "User", meta.get("resourceType"), exchange)
+    created, modified = _datetime(meta.get("created")), _datetime(meta.get("lastModified"))
+    if created is None or modified is None:
+        expect.fail(rid, "meta.created and meta.lastModified as DateTimes",
+                    f"created {meta.get('created')!r}, lastModified {meta.get('lastModified')!r}", exchange)
+    if created != modified:
+        expect.fail(rid, "lastModified equal to created on a resource never modified",
+                    f"created {meta.get('created')}, lastModified {meta.get('lastModified')}", exchange)
+    location = meta.get("location")
+    if not isinstance(location, str) or not location.endswith(f"/Users/{data['id']}"):
+        expect.fail(rid, f"meta.location ending in /Users/{data['id']}", f"meta.location {location!r}", exchange)
+
+
+@requirement("RFC-READ-UNKNOWN-404")
+def test_read_unknown_id(scim, identities):
+    """A client reads a user id that does not exist."""
+    rid = "RFC-READ-UNKNOWN-404"
+    exchange = scim.get(f"/Users/{identities.unknown_id()}")
+    error = expect.scim_error(exchange, rid, 404)
+    if error is None:
+        expect.fail(rid, f"a SCIM Error body ({ERROR})", expect.describe(exchange), exchange)
+    if str(error.get("status")) != "404":  # its JSON type is judged by RFC-ERROR-SCHEMA
+        expect.fail(rid, 'Error status "404"', f"status {error.get('status')!r}", exchange)
+
+
+@requirement("RFC-ATTRIBUTES")
+def test_attributes_parameter(scim, users, identities, rfc_dialect, service_provider_config):
+    """A client asks for a few attributes of a user: by id, in a filtered list, and in a PATCH answer."""
+    rid = "RFC-ATTRIBUTES"
+    body = plain_body(identities.user_body())
+    user = users.create(body)
+    wanted = f"userName,name.givenName,{ENTERPRISE_USER}:department"
+    exchange = scim.get(f"/Users/{user['id']}", params={"attributes": wanted}, partial=True)
+    _only_asked_for(rid, expect.body(expect.status(exchange, rid, 200), rid), user["id"], exchange)
+    if (service_provider_config.get("filter") or {}).get("supported") is True:
+        listed = lookup(scim, "/Users", "userName", body["userName"], attributes=wanted)
+        found = expect.list_response(listed, rid, total_results=1)
+        _only_asked_for(rid, found[0], user["id"], listed)
+    if (service_provider_config.get("patch") or {}).get("supported") is True:
+        change = rfc_dialect.patch(rfc_dialect.operation("replace", "nickName", "Ace"))
+        patched = scim.patch(f"/Users/{user['id']}", change, params={"attributes": "nickName"}, partial=True)
+        expect.status(patched, rid, 200, 204)
+        if patched.status == 200:
+            data = expect.body(patched, rid)
+            expect.equal(rid, "nickName in the PATCH answer", "Ace", get_attribute(data, "nickName"), patched)
+            extra = sorted(k for k in ("emails", "title", "userName") if get_attribute(data, k) is not None)
+            if extra:
+                expect.fail(rid, "only id and nickName in the PATCH answer", f"also {', '.join(extra)}", patched)
+
+
+def _only_asked_for(rid: str, data: dict[str, Any], user_id: str, exchange: Exchange) -> None:
+    expect.equal(rid, "id (returned always)", user_id, data.get("id"), exchange)
+    if get_attribute(data, "userName") is None or get_attribute(get_attribute(data, "name") or {}, "givenName") is None:
+        expect.fail(rid, "userName and name.givenName", "one of them missing", exchange)
+    extension = get_attribute(data, ENTERPRISE_USER) or {}
+    extra = [k for k in ("emails", "title", "displayName", "phoneNumbers") if get_attribute(data, k) is not None]
+    extra += [f"name.{k}" for k in ("familyName", "formatted") if get_attribute(get_attribute(data, "name") or {}, k)]
+    extra += ["employeeNumber"] if get_attribute(extension, "employeeNumber") is not None else []
+    if extra:
+        expect.fail(rid, "only the requested attributes", f"also {', '.join(extra)}", exchange)
+
+
+@requirement("RFC-EXCLUDED-ATTRIBUTES")
+def test_excluded_attributes(scim, users, groups, identities):
+    """A client reads a group with excludedAttributes=members."""
+    rid = "RFC-EXCLUDED-ATTRIBUTES"
+    member = users.create(plain_body(identities.user_body()))
+    body = plain_body(identities.group_body())
+    body["members"] = [{"value": member["id"]}]
+    group = groups.create(body)
+    if not group.get("members"):
+        expect.blocked("the group was created without the member it was sent with")
+    exchange = scim.get(f"/Groups/{group['id']}", params={"excludedAttributes": "members"}, partial=True)
+    data = expect.body(expect.status(exchange, rid, 200), rid)
+    if get_attribute(data, "members"):
+        expect.fail(rid, "no members", f"{len(get_attribute(data, 'members'))} member(s)", exchange)
+    expect.equal(rid, "displayName", body["displayName"], get_attribute(data, "displayName"), exchange)
+
+
+@requirement("RFC-PUT-REPLACE")
+def test_put_replaces(scim, users, identities):
+    """A client replaces a user with PUT: new title and displayName, a foreign id and meta in the body."""
+    rid = "RFC-PUT-REPLACE"
+    body = plain_body(identities.user_body())
+    user = users.create(body)
+    body.update({"title": "Replaced Title", "displayName": "Replaced Name", "id": identities.unknown_id(),
+                 "meta": {"resourceType": "User", "created": "2001-01-01T00:00:00Z"}})
+    expect.status(scim.put(f"/Users/{user['id']}", body), rid, 200)
+    stored = reread(scim, "/Users", user["id"], rid)
+    expect.equal(rid, "id", user["id"], stored.get("id"))
+    expect.equal(rid, "title", "Replaced Title", get_attribute(stored, "title"))
+    expect.equal(rid, "displayName", "Replaced Name", get_attribute(stored, "displayName"))
+
+
+@requirement("RFC-DELETE")
+def test_delete(scim, users, identities):
+    """A client deletes a user, then reads it and deletes it again."""
+    rid = "RFC-DELETE"
+    user = users.create(plain_body(identities.user_body()))
+    expect.status(users.delete(user["id"]), rid, 204)
+    expect.scim_error(scim.get(f"/Users/{user['id']}"), rid, 404)
+    expect.scim_error(scim.delete(f"/Users/{user['id']}"), rid, 404)
