@@ -37,7 +37,8 @@ DEFECTS = ("filter-miss-404", "drop-active")
 HTML_BUDGET = 2 * 1024 * 1024
 # issue 16: a clean full run's page (it was ~750 KB with the transcripts unpacked); issue 13 added 37 RFC
 # requirements, each a row of every report's matrix, and the Entra reports' advisory RFC checks (~435 KB).
-CLEAN_HTML_BUDGET = 460 * 1024
+# Bytes; grows with the rows of every profile's requirements (RFC, Okta) a run shows as not applicable.
+CLEAN_HTML_BUDGET = 500 * 1024
 # A deviation does not fail the run (exit 0), so it does not fail a CI gate reading the XML either.
 JUNIT_KIND = {"fail": "failure", "error": "error", "deviation": "skipped", "blocked": "skipped",
               "not-applicable": "skipped", "disabled": "skipped", "pass": None}
