@@ -54,9 +54,9 @@ def _select(scim, rid: str, scope: str, mine: dict[str, str], cases: list[tuple[
 @requirement("RFC-FILTER-OPERATORS")
 def test_every_operator(scim, users, identities):
     """A client selects among two users with each operator of Table 3, on strings, a boolean and emails."""
-    home = f"{identities.prefix}-home@example.test"
+    home = f"{identities.prefix}-home@{identities.email_domain}"
     a = _user(users, identities, title="Alpha Zulu", nickName="Ace",
-              emails=[{"type": "work", "value": f"{identities.prefix}-a@example.test", "primary": True},
+              emails=[{"type": "work", "value": f"{identities.prefix}-a@{identities.email_domain}", "primary": True},
                       {"type": "home", "value": home}])
     b = _user(users, identities, title="Bravo Zulu", active=False)
     mine = {"A": a["id"], "B": b["id"]}

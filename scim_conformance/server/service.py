@@ -6,6 +6,7 @@ which keeps the protocol logic testable and the transport small.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hmac
 import itertools
@@ -229,8 +230,9 @@ class ScimService:
                 return self.get(rtype, resource_id, params)
             if method not in ("PUT", "PATCH", "DELETE"):
                 raise ScimError(405, f"{method} is not supported on {rtype.endpoint}/{{id}}")
-            # The store's lock (re-entrant) spans the check and the change: the version checked is the one changed.
-            with self.store.lock:
+            # With If-Match, the store's lock (re-entrant) spans the check and the change, so the version checked
+            # is the one changed; without it, writes are not serialised here (each change has its own transaction).
+            with self.store.lock if request.headers.get("if-match") else contextlib.nullcontext():
                 self._check_if_match(rtype, resource_id, request)
                 if method == "PUT":
                     return self.replace(rtype, resource_id, self._json(request), params)
