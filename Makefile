@@ -21,7 +21,7 @@ test: $(STAMP)
 	bash scripts/browser-setup.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --dist worksteal
 
 bench: $(STAMP)
 	$(BIN)/python bench/server.py
