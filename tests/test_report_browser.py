@@ -6,8 +6,10 @@ library. Two small scripts are put into a copy of the page before it is loaded:
     into an attribute of <html>. We chose this over grepping Chromium's stderr for CONSOLE lines because it
     catches exactly the page's own errors, does not depend on Chromium's log format, and proves it ran (the
     attribute is there even when empty);
-  - at the very end, a probe that, once the page has loaded, measures what is visible, clicks a matrix link
-    to a passing check (whose transcript the page draws on demand) and records what it found.
+  - at the very end, a probe that, once the page has loaded, measures what is visible, hovers a badge for
+    its help, clicks a matrix link to a passing check (whose detail and transcript the page draws on demand),
+    follows a link to a requirement the profile does not use (whose matrix row is packed), shows every
+    packed row, and records what it found.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from scim_conformance.outcomes import Outcome
 from tests.suite_runner import SuiteRun, run_suite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,11 +54,23 @@ PROBE = """<script>
 window.addEventListener("load", function () {
   function visible(el) { return !!el && el.getClientRects().length > 0; }
   function rowOf(nodeid) { return document.getElementById(nodeid); }
+  function matrixRows() {
+    return [].filter.call(document.querySelectorAll(".scim-matrix tr[id^='req-']"), visible).length;
+  }
+  // What the page unpacks (gzip) is drawn asynchronously: look until it is there, or give up.
+  function waitFor(test, then) {
+    var tries = 0;
+    (function again() {
+      if (test() || ++tries >= 40) { then(); } else { setTimeout(again, 50); }
+    })();
+  }
+  function done() { document.documentElement.setAttribute("data-probe", JSON.stringify(found)); }
   var found = {};
   found.verdict = visible(document.querySelector("#scim-verdict .scim-verdict-line"));
   found.verdictText = (document.querySelector("#scim-verdict .scim-verdict-line") || {}).textContent;
   found.title = document.title;
-  found.matrixRows = [].filter.call(document.querySelectorAll(".scim-matrix tr[id^='req-']"), visible).length;
+  found.matrixRows = matrixRows();
+  found.packedLines = [].filter.call(document.querySelectorAll("tr.scim-packed"), visible).length;
   var failing = document.querySelector("tbody.failed .scim-transcript[open] .scim-x");
   found.failingTranscript = visible(failing);
   found.failingCurl = visible(document.querySelector("tbody.failed .scim-curl"));
@@ -66,24 +81,47 @@ window.addEventListener("load", function () {
   }).length;
   var onlyProblems = document.getElementById("scim-only-problems");
   onlyProblems.click();
-  found.problemRows = [].filter.call(document.querySelectorAll(".scim-matrix tr[id^='req-']"), visible).length;
+  found.problemRows = matrixRows();
+  found.problemPackedLines = [].filter.call(document.querySelectorAll("tr.scim-packed"), visible).length;
   onlyProblems.click();
+  var badge = document.querySelector(".scim-matrix tr.o-pass .scim-badge");
+  found.badgeTitleBefore = badge.getAttribute("title");
+  badge.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
+  found.badgeHelp = badge.getAttribute("title");
   var link = document.querySelector("a.scim-check-link.c-pass");
-  found.clicked = link ? link.getAttribute("data-check") : null;
-  if (link) { link.click(); }
-  // The page unpacks the passing checks' transcripts asynchronously (gzip): look until they are drawn.
-  var tries = 0;
-  function look() {
-    var row = found.clicked && rowOf(found.clicked);
+  found.clicked = link ? decodeURIComponent(link.hash.slice(1)) : null;
+  if (link) {
+    link.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
+    found.linkTitle = link.getAttribute("title");
+    link.click();
+  }
+  var row = null;
+  waitFor(function () {
+    row = found.clicked && rowOf(found.clicked);
+    return row && row.querySelectorAll(".scim-lazy.scim-drawn .scim-x").length > 0;
+  }, function () {
     found.openedRow = visible(row && row.querySelector(".extras-row .scim-check"));
     found.drawnExchanges = row ? row.querySelectorAll(".scim-lazy.scim-drawn .scim-x").length : 0;
-    if (found.drawnExchanges === 0 && ++tries < 40) {
-      setTimeout(look, 50);
-      return;
-    }
-    document.documentElement.setAttribute("data-probe", JSON.stringify(found));
-  }
-  setTimeout(look, 200);
+    // Not-applicable checks are not folded: their rows show the detail drawn from the store.
+    var skipped = document.querySelectorAll("tbody.skipped");
+    found.skippedRows = skipped.length;
+    found.skippedDrawn = [].filter.call(skipped, function (r) {
+      return visible(r.querySelector(".extraHTML.scim-drawn .scim-check .scim-reason"));
+    }).length;
+    // Such a check verifies a requirement whose matrix row is packed: its link draws the row.
+    var ref = document.querySelector("tbody.skipped .scim-verified a[href^='#req-']");
+    found.followed = ref ? ref.getAttribute("href").slice(1) : null;
+    found.followedAbsent = !!ref && !document.getElementById(found.followed);
+    if (ref) { ref.click(); }
+    waitFor(function () { return found.followed && document.getElementById(found.followed); }, function () {
+      found.followedShown = visible(document.getElementById(found.followed));
+      [].forEach.call(document.querySelectorAll("tr.scim-packed button"), function (b) { b.click(); });
+      waitFor(function () { return !document.querySelector("tr.scim-packed"); }, function () {
+        found.allMatrixRows = matrixRows();
+        done();
+      });
+    });
+  });
 });
 </script>"""
 
@@ -149,12 +187,32 @@ def test_first_screen_answers_is_the_server_ready(rendered, suite: SuiteRun):
     assert found["verdictText"] == suite.document["verdict"]["summary"]
     assert found["title"].startswith(suite.document["verdict"]["summary"])
     assert suite.document["verdict"]["summary"].startswith("Entra-ready: no")
-    # Every requirement has a visible matrix row; the filter box leaves those that need attention.
-    assert found["matrixRows"] == len(suite.document["requirements"])
+    # Every requirement the profile uses has a visible matrix row, the others a line per capability naming
+    # them; the filter box leaves those that need attention.
+    used = [r for r in suite.document["requirements"] if r["outcome"] != "not-applicable"]
+    unused = {r["capability"] for r in suite.document["requirements"] if r["outcome"] == "not-applicable"}
+    assert found["matrixRows"] == len(used) < len(suite.document["requirements"])
+    assert found["packedLines"] == len(unused) > 0
     needs_attention = [r for r in suite.document["requirements"]
                        if r["outcome"] in ("fail", "error", "deviation", "blocked")]
-    assert found["problemRows"] == len(needs_attention) > 0
+    assert found["problemRows"] == len(needs_attention) > 0 and found["problemPackedLines"] == 0
     assert dom.index('id="scim-verdict"') < dom.index('id="scim-matrix"') < dom.index('id="results-table"')
+
+
+def test_packed_matrix_rows_are_drawn_on_demand(rendered, suite: SuiteRun):
+    _dom, found = rendered
+    # A link to a requirement whose row is packed draws that row; "show" draws the rest: then every
+    # requirement has its visible row.
+    assert found["followed"] and found["followedAbsent"] and found["followedShown"]
+    assert found["allMatrixRows"] == len(suite.document["requirements"])
+
+
+def test_help_texts_show_on_hover(rendered):
+    _dom, found = rendered
+    # The badges carry no help of their own; hovering one shows its outcome's, from the page's one table.
+    assert found["badgeTitleBefore"] is None
+    assert found["badgeHelp"] == Outcome.PASS.help
+    assert found["linkTitle"] == found["clicked"]
 
 
 def test_failing_check_shows_its_transcript(rendered, suite: SuiteRun):
@@ -175,6 +233,13 @@ def test_passing_checks_are_folded_and_open_from_the_matrix(rendered, suite: Sui
     assert found["openedRow"]
     check = next(c for c in passing if c["nodeid"] == found["clicked"])
     assert found["drawnExchanges"] == len(check["transcript"]) > 0
+
+
+def test_not_applicable_checks_show_their_detail(rendered, suite: SuiteRun):
+    _dom, found = rendered
+    unjudged = [c for c in suite.document["checks"] if c["outcome"] == "not-applicable"]
+    assert found["skippedRows"] >= len(unjudged) > 0
+    assert found["skippedDrawn"] == len(unjudged)
 
 
 def test_the_error_collector_sees_page_errors(tmp_path: Path):

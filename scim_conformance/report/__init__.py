@@ -28,6 +28,7 @@ from scim_conformance.report.terminal import dry_run
 from scim_conformance.run import DOCUMENT_KEY, PLAN_KEY, RUN_KEY, Plan, Run
 
 SEVERITY_RANK = {"MUST": 0, "SHOULD": 1, "MAY": 2}
+NO_LOG = "No log output captured."  # pytest-html's placeholder for a row without a log
 
 
 class ReportViews:
@@ -76,7 +77,8 @@ class ReportViews:
         if record["failed_requirements"]:
             report.user_properties.append(("failed_requirements", " ".join(record["failed_requirements"])))
         report.user_properties.append((junit.OUTCOME_PROPERTY, record["outcome"]))
-        if html_active(self.config):
+        if html_active(self.config) and not html.folds(record):
+            # A folded check's detail travels in the page's packed store instead (html.store).
             from pytest_html import extras  # type: ignore[import-untyped]  # pytest-html ships no type hints
 
             detail = html.check_detail(record, self.requirement)
@@ -152,7 +154,8 @@ class HtmlView:
         run = self.views._run()
         stopped = run.preflight_error if run is not None and run.preflight_error else ""
         prefix.append(self.views.redact(html.summary(document, stopped=stopped and f"preflight: {stopped}",
-                                                     redact=self.views.redact)))
+                                                     redact=self.views.redact,
+                                                     folded=list(self.views.records.values()))))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
@@ -175,6 +178,13 @@ class HtmlView:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
+        """The row's log, without what the check's detail already says (an empty log is left out)."""
+        record = self.views.records.get(report.nodeid)
+        if report.skipped and record and record.get("message") and data and data[0] == \
+                escape(report.longreprtext) + "\n":
+            del data[0]  # the skip's (file, line, reason): the detail gives the reason, in words
+        if data == [NO_LOG]:
+            del data[0]
         data[:] = [self.views.redact(chunk) for chunk in data]
 
 

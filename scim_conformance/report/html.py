@@ -4,6 +4,10 @@ Everything here is a pure function of plain data (the result document, one check
 entries), so the rendering can be tested without running pytest-html. The page opens on the verdict and
 the compliance matrix (from the result document); each check row carries its requirement, expected vs
 actual, what the identity provider does about it, and the full transcript (from the check record).
+
+What a reader sees only on demand travels once, packed (see `store`): the folded rows' details and
+transcripts, and the matrix rows of requirements the profile does not use. Text that would repeat on every
+row (an outcome's help, a check link's node id) is looked up by the page's script instead.
 """
 
 from __future__ import annotations
@@ -27,7 +31,10 @@ SEVERITIES = ("MUST", "SHOULD", "MAY")
 # of a proxy must not make the report heavy.
 MAX_BODY_CHARS = 12_000
 MAX_CHECK_LINKS = 8
-STORE_ID = "scim-transcripts"
+STORE_ID = "scim-store"
+HELP_ID = "scim-help"
+# Matrix rows of this outcome are packed into the store and drawn when the reader asks for them.
+PACKED_OUTCOME = "not-applicable"
 
 RequirementLookup = Callable[[str], Mapping[str, Any] | None]
 
@@ -50,9 +57,22 @@ def label(outcome: str) -> str:
     return Outcome(outcome).label if outcome in OUTCOMES else outcome
 
 
-def badge(outcome: str) -> str:
-    help_text = Outcome(outcome).help if outcome in OUTCOMES else outcome
-    return f'<span class="scim-badge o-{_a(outcome)}" title="{_a(help_text)}">{_t(label(outcome))}</span>'
+def badge(outcome: str, *, explained: bool = False) -> str:
+    """An outcome's word; its help shows on hover, from the page's one table of them (`help_table`), or
+    from the badge's own title where it is `explained` (the counts table, where a reader meets the words)."""
+    title = f' title="{_a(Outcome(outcome).help)}"' if explained and outcome in OUTCOMES else ""
+    return f'<span class="scim-badge o-{_a(outcome)}"{title}>{_t(label(outcome))}</span>'
+
+
+def help_table() -> str:
+    """Every outcome's help once, for report.js to show over any badge (a title on each badge repeated it)."""
+    helps = json.dumps({o.value: o.help for o in ORDER}, ensure_ascii=False, separators=(",", ":"))
+    return f'<script type="application/json" id="{HELP_ID}">{_script_safe(helps)}</script>'
+
+
+def _script_safe(text: str) -> str:
+    """JSON for a script element, which ends at the first "</": JSON may spell "<" as \\u003c instead."""
+    return text.replace("<", "\\u003c")
 
 
 def source_link(source: Mapping[str, Any]) -> str:
@@ -79,19 +99,21 @@ def short_name(nodeid: str) -> str:
 
 # --- the summary: verdict, counts, what fails, the matrix ----------------------------------------------------
 def summary(document: Mapping[str, Any] | None, *, stopped: str = "",
-            redact: Callable[[str], str] | None = None) -> str:
+            redact: Callable[[str], str] | None = None,
+            folded: Iterable[Mapping[str, Any]] | None = None) -> str:
     """The top of the page: the verdict sentence first, then the counts, what fails, and the matrix.
 
-    `redact` is applied to what the page cannot search afterwards (the packed transcripts); the caller
-    redacts the rest of the returned HTML as it does every fragment."""
+    `folded`: the records of checks whose result rows leave their detail to the page's script (pytest-html's
+    page, see `folds`); None where the caller draws every check itself. `redact` is applied to what the page
+    cannot search afterwards (the packed store); the caller redacts the rest as it does every fragment."""
     style = f"<style>{asset('report.css')}</style>"
-    script = f"<script>{asset('report.js')}</script>"
+    script = help_table() + f"<script>{asset('report.js')}</script>"
+    packed = store(document, folded, redact)
     if document is None:
         text = stopped or "the run stopped before any requirement was judged"
         return (f'{style}<section id="scim-verdict" class="scim-verdict v-none">'
-                f'<p class="scim-verdict-line">No verdict: {_t(text)}</p></section>{script}')
-    return (style + verdict_block(document) + matrix(document) + mappings(document)
-            + transcript_store(document, redact) + script)
+                f'<p class="scim-verdict-line">No verdict: {_t(text)}</p></section>{packed}{script}')
+    return style + verdict_block(document) + matrix(document) + mappings(document) + packed + script
 
 
 def mappings(document: Mapping[str, Any]) -> str:
@@ -168,7 +190,7 @@ def counts_table(counts: Mapping[str, Mapping[str, int]]) -> str:
     rows = [s for s in SEVERITIES if any(counts.get(s, {}).values())]
     if not rows:
         return ""
-    head = "".join(f"<th>{badge(o)}</th>" for o in columns)
+    head = "".join(f"<th>{badge(o, explained=True)}</th>" for o in columns)
     body = []
     for severity in rows:
         cells = "".join(
@@ -199,17 +221,24 @@ def problems(document: Mapping[str, Any]) -> str:
     return f'<h3>Needs attention</h3><ul class="scim-problems">{"".join(items)}</ul>'
 
 
-def matrix(document: Mapping[str, Any]) -> str:
-    """Every requirement once, grouped by capability in the registry's order, each row linking to its checks."""
-    check_outcome = {c["nodeid"]: c["outcome"] for c in document.get("checks", [])}
+def capability_groups(document: Mapping[str, Any]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    """The requirements by capability, in the registry's order (capabilities it does not name last)."""
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for requirement in document.get("requirements", []):
         groups.setdefault(requirement["capability"], []).append(requirement)
     order = [c for c in document.get("capabilities", {}) if c in groups] + \
         [c for c in groups if c not in document.get("capabilities", {})]
+    return [(capability, groups[capability]) for capability in order]
+
+
+def matrix(document: Mapping[str, Any]) -> str:
+    """Every requirement once, grouped by capability in the registry's order, each row linking to its checks.
+
+    The rows of requirements the profile does not use are one line per capability that names them; the
+    rows themselves travel in the store (`packed_rows`) and are drawn when that line is opened."""
+    check_outcome = {c["nodeid"]: c["outcome"] for c in document.get("checks", [])}
     body = []
-    for capability in order:
-        rows = groups[capability]
+    for capability, rows in capability_groups(document):
         title = rows[0].get("capability_title") or document.get("capabilities", {}).get(capability, capability)
         tally: dict[str, int] = {}
         for row in rows:
@@ -218,18 +247,33 @@ def matrix(document: Mapping[str, Any]) -> str:
         worst = min(tally, key=rank)
         body.append(f'<tbody class="scim-cap"><tr class="scim-cap-row o-{_a(worst)}">'
                     f'<th colspan="6">{_t(title)} <span class="scim-tally">{_t(shown)}</span></th></tr>')
-        body.extend(matrix_row(row, check_outcome) for row in rows)
+        body.extend(matrix_row(row, check_outcome) for row in rows if row["outcome"] != PACKED_OUTCOME)
+        packed = [row["id"] for row in rows if row["outcome"] == PACKED_OUTCOME]
+        if packed:
+            body.append(f'<tr class="scim-packed" data-capability="{_a(capability)}"><td colspan="6">'
+                        f'<button type="button">show {len(packed)} {_t(label(PACKED_OUTCOME))}</button> '
+                        f'{_t(", ".join(packed))}</td></tr>')
         body.append("</tbody>")
     return (
         '<section id="scim-matrix"><h2>Compliance matrix</h2>'
-        '<p class="scim-hint">Each requirement once, grouped by capability. A check name opens that check '
-        'below, with its full request/response transcript. '
+        '<p class="scim-hint">Each requirement once, grouped by capability (those the profile does not use '
+        "listed by id: <i>show</i> draws their rows). A check name opens that check below, with its full "
+        'request/response transcript. '
         '<label><input type="checkbox" id="scim-only-problems"> show only requirements that need attention'
         "</label></p>"
         '<table class="scim-matrix"><thead><tr><th>Requirement</th><th>Severity</th><th>Outcome</th>'
         "<th>What a conforming server does</th><th>Source</th><th>Checks</th></tr></thead>"
         f'{"".join(body)}</table></section>'
     )
+
+
+def packed_rows(document: Mapping[str, Any]) -> dict[str, str]:
+    """The matrix rows `matrix` leaves out, as HTML by capability, for the store."""
+    check_outcome = {c["nodeid"]: c["outcome"] for c in document.get("checks", [])}
+    packed = {capability: "".join(matrix_row(row, check_outcome) for row in rows
+                                  if row["outcome"] == PACKED_OUTCOME)
+              for capability, rows in capability_groups(document)}
+    return {capability: rows for capability, rows in packed.items() if rows}
 
 
 def matrix_row(requirement: Mapping[str, Any], check_outcome: Mapping[str, str]) -> str:
@@ -244,9 +288,10 @@ def matrix_row(requirement: Mapping[str, Any], check_outcome: Mapping[str, str])
             reasons.append(reason)
     detail = "".join(f'<div class="scim-why">{_t(r)}</div>' for r in reasons[:2])
     checks = requirement.get("checks", [])
+    # The node id is in the href alone: report.js reads it from there and shows it on hover.
     links = "".join(
-        f'<a class="scim-check-link c-{_a(check_outcome.get(c, "pass"))}" href="{_a(row_anchor(c))}" '
-        f'data-check="{_a(c)}" title="{_a(c)}">{_t(short_name(c))}</a>'
+        f'<a class="scim-check-link c-{_a(check_outcome.get(c, "pass"))}" href="{_a(row_anchor(c))}">'
+        f"{_t(short_name(c))}</a>"
         for c in checks[:MAX_CHECK_LINKS])
     if len(checks) > MAX_CHECK_LINKS:
         links += f'<span class="scim-more">and {len(checks) - MAX_CHECK_LINKS} more</span>'
@@ -255,7 +300,7 @@ def matrix_row(requirement: Mapping[str, Any], check_outcome: Mapping[str, str])
             if requirement.get("cross_cutting") and outcome == "pass" else "—"
     return (
         f'<tr id="req-{_a(requirement["id"])}" class="o-{_a(outcome)}">'
-        f'<td class="scim-id">{_t(requirement["id"])}</td>'
+        f'<td>{_t(requirement["id"])}</td>'
         f'<td>{_t(requirement["severity"])}</td><td>{badge(outcome)}</td>'
         f'<td class="scim-text">{_t(requirement["text"])}{detail}</td>'
         f'<td class="scim-src">{source_link(requirement.get("source", {}))}</td>'
@@ -273,7 +318,8 @@ def check_detail(record: Mapping[str, Any], requirement: RequirementLookup) -> s
     """The body of a check's row: requirement → expected → actual → in practice, then the transcript.
 
     A failing, erroring or blocked check shows its whole transcript (headers, indented bodies, curl), open;
-    a passing one folds it into a closed <details> drawn on demand (its row is folded by pytest-html too).
+    a passing one folds it into a closed <details> drawn on demand (on pytest-html's page its whole detail
+    travels in the store and is drawn when its row is opened, see `folds`).
     """
     outcome = str(record.get("outcome", "pass"))  # results.py already made a SHOULD-only failure a deviation
     troubled = shows_full_transcript(record)
@@ -330,8 +376,8 @@ def transcript(exchanges: Iterable[Mapping[str, Any]], *, full: bool, nodeid: st
         return '<p class="scim-hint">No requests were sent.</p>'
     label = f"Transcript: {len(exchanges)} request{'s' if len(exchanges) != 1 else ''}"
     if not full:
-        # A passing check's exchanges travel once, as compact JSON (see transcript_store), and are drawn when
-        # its row is opened: the same data as HTML inside pytest-html's escaped data blob would be ~3x larger.
+        # A passing check's exchanges travel once, as compact JSON (see `store`), and are drawn when its row
+        # is opened: the same data as HTML inside pytest-html's escaped data blob would be ~3x larger.
         return (f'<details class="scim-transcript"><summary>{label} (headers and curl lines are in the JSON '
                 f'result file)</summary><div class="scim-lazy" data-check="{_a(nodeid)}"></div></details>')
     items = "".join(exchange(x, n) for n, x in enumerate(exchanges, 1))
@@ -368,30 +414,34 @@ def shows_full_transcript(record: Mapping[str, Any]) -> bool:
     return record.get("outcome", "pass") not in ("pass", "not-applicable", "disabled")
 
 
-def transcript_store(document: Mapping[str, Any], redact: Callable[[str], str] | None = None) -> str:
-    """The transcripts of passing (and skipped) checks, once, for report.js to draw when a row is opened.
+def folds(record: Mapping[str, Any]) -> bool:
+    """A check whose row pytest-html folds or a reader passes over: its detail is drawn from the store.
 
-    Compact JSON, gzipped and base64-encoded: the JSON alone was two thirds of a clean run's page, and
-    repeats itself (the same attributes, URLs and schema URNs in every exchange) so it packs about tenfold.
-    The browser unpacks it with its own DecompressionStream. Since nothing in the page can be searched for
-    a secret once packed, the JSON is passed through `redact` first; `unpack_transcript_store` reads it back.
+    In pytest-html's data its detail would be HTML escaped into JSON escaped into an attribute (each quote
+    six bytes); packed once with the rest it costs a tenth of that."""
+    return not shows_full_transcript(record)
+
+
+def store(document: Mapping[str, Any] | None, folded: Iterable[Mapping[str, Any]] | None = None,
+          redact: Callable[[str], str] | None = None) -> str:
+    """What the page draws only on demand, once, for report.js: one JSON object, gzipped, base64-encoded.
+
+    - "transcripts": the exchanges of every folded check (passing, not applicable, disabled), compact;
+    - "checks": the detail of each check in `folded` (see `folds`), as check_detail renders it;
+    - "requirements": the matrix rows `matrix` leaves out, by capability (`packed_rows`).
+    It repeats itself (the same attributes, URLs, schema URNs and markup everywhere), so it packs about
+    tenfold; the browser unpacks it with its own DecompressionStream. Since nothing in the page can be
+    searched for a secret once packed, the JSON is passed through `redact` first; `unpack_store` reads it back.
     """
-    store: dict[str, list[dict[str, Any]]] = {}
-    for check in document.get("checks", []):
-        if shows_full_transcript(check) or not check.get("transcript"):
-            continue
-        rows = []
-        for x in check["transcript"]:
-            request, response = x.get("request") or {}, x.get("response")
-            rows.append({
-                "m": request.get("method"), "u": request.get("url"), "ms": x.get("elapsed_ms"),
-                "s": response.get("status") if response else None,
-                "r": response.get("reason", "") if response else x.get("error") or "",
-                "q": _compact_body(request.get("body")),
-                "a": _compact_body(response.get("body")) if response else None,
-            })
-        store[check["nodeid"]] = rows
-    text = json.dumps(store, ensure_ascii=False, separators=(",", ":"))
+    checks = [c for c in (folded if folded is not None else (document or {}).get("checks", [])) if folds(c)]
+    requirements = {r["id"]: r for r in (document or {}).get("requirements", [])}
+    content = {
+        "transcripts": {c["nodeid"]: [_compact_exchange(x) for x in c["transcript"]]
+                        for c in checks if c.get("transcript")},
+        "checks": {c["nodeid"]: check_detail(c, requirements.get) for c in checks} if folded is not None else {},
+        "requirements": packed_rows(document) if document else {},
+    }
+    text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     if redact is not None:
         text = redact(text)
     # mtime=0: the same run gives the same bytes. Base64 has no "<", so nothing can end the element early.
@@ -399,13 +449,24 @@ def transcript_store(document: Mapping[str, Any], redact: Callable[[str], str] |
     return f'<script type="application/gzip" data-encoding="base64" id="{STORE_ID}">{packed}</script>'
 
 
-def unpack_transcript_store(page: str) -> dict[str, list[dict[str, Any]]]:
-    """The transcripts a page keeps for its passing checks, as transcript_store packed them ({} if none)."""
+def _compact_exchange(x: Mapping[str, Any]) -> dict[str, Any]:
+    request, response = x.get("request") or {}, x.get("response")
+    return {
+        "m": request.get("method"), "u": request.get("url"), "ms": x.get("elapsed_ms"),
+        "s": response.get("status") if response else None,
+        "r": response.get("reason", "") if response else x.get("error") or "",
+        "q": _compact_body(request.get("body")),
+        "a": _compact_body(response.get("body")) if response else None,
+    }
+
+
+def unpack_store(page: str) -> dict[str, dict[str, Any]]:
+    """What a page keeps packed, as `store` packed it ({} if it has no store)."""
     found = re.search(rf'<script [^>]*id="{STORE_ID}">([^<]*)</script>', page)
     if not found:
         return {}
-    store: dict[str, list[dict[str, Any]]] = json.loads(gzip.decompress(base64.b64decode(found.group(1))))
-    return store
+    content: dict[str, dict[str, Any]] = json.loads(gzip.decompress(base64.b64decode(found.group(1))))
+    return content
 
 
 def _compact_body(body: str | None) -> dict[str, Any] | None:
