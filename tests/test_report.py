@@ -258,8 +258,18 @@ def test_server_text_cannot_leave_the_store_island():
     island = html.store({"checks": [record]}, [record])
     assert island.count("</script>") == 1 and island.endswith("</script>") and "<" not in island[8:-9]
     unpacked = html.unpack_store(island)
-    assert unpacked["transcripts"]["test_x.py::test_x"][0]["a"] == {"t": HOSTILE}
+    assert unpacked["transcripts"]["test_x.py::test_x"][0]["a"] == HOSTILE
     assert "&lt;something&gt;" in unpacked["checks"]["test_x.py::test_x"]  # the detail, escaped as drawn inline
+
+
+def test_packed_bodies_are_kept_whole_unless_long_and_not_json():
+    # A proxy's long HTML page is cut (the JSON result file keeps it); a long JSON body is not, however long.
+    long_json = json.dumps({"Resources": [{"id": str(n)} for n in range(2000)]})
+    page = "<html>" + "x" * 20_000
+    records = [{**_record("pass", body), "nodeid": name} for name, body in (("json", long_json), ("page", page))]
+    unpacked = html.unpack_store(html.store({"checks": records}))["transcripts"]
+    assert len(long_json) > html.MAX_BODY_CHARS and unpacked["json"][0]["a"] == long_json
+    assert unpacked["page"][0]["a"].startswith("<html>xxx") and len(unpacked["page"][0]["a"]) < 13_000
 
 
 def test_the_help_table_cannot_end_its_script_early():
@@ -275,7 +285,7 @@ def test_packed_store_is_redacted_before_packing():
     island = html.store({"checks": [record]}, [record],
                         redact=lambda text: text.replace("s3cret-value", "[REDACTED]"))
     unpacked = html.unpack_store(island)
-    assert unpacked["transcripts"]["test_x.py::test_x"][0]["a"] == {"t": "token=[REDACTED]"}
+    assert unpacked["transcripts"]["test_x.py::test_x"][0]["a"] == "token=[REDACTED]"
     assert "s3cret-value" not in json.dumps(unpacked) and "[REDACTED] in a detail" in json.dumps(unpacked)
 
 

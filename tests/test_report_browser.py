@@ -102,6 +102,8 @@ window.addEventListener("load", function () {
   }, function () {
     found.openedRow = visible(row && row.querySelector(".extras-row .scim-check"));
     found.drawnExchanges = row ? row.querySelectorAll(".scim-lazy.scim-drawn .scim-x").length : 0;
+    var body = row && row.querySelector(".scim-lazy.scim-drawn .scim-res");
+    found.drawnBody = body ? body.textContent : null;
     // Not-applicable checks are not folded: their rows show the detail drawn from the store.
     var skipped = document.querySelectorAll("tbody.skipped");
     found.skippedRows = skipped.length;
@@ -233,6 +235,9 @@ def test_passing_checks_are_folded_and_open_from_the_matrix(rendered, suite: Sui
     assert found["openedRow"]
     check = next(c for c in passing if c["nodeid"] == found["clicked"])
     assert found["drawnExchanges"] == len(check["transcript"]) > 0
+    # A JSON body is drawn indented, as a failing check's is.
+    first = next(x["response"]["body"] for x in check["transcript"] if x["response"] and x["response"]["body"])
+    assert found["drawnBody"] == json.dumps(json.loads(first), indent=2, ensure_ascii=False)
 
 
 def test_not_applicable_checks_show_their_detail(rendered, suite: SuiteRun):

@@ -115,7 +115,11 @@
     if (!body) {
       return "";
     }
-    return "j" in body ? JSON.stringify(body.j, null, 2) : body.t;
+    try {
+      return JSON.stringify(JSON.parse(body), null, 2);  // as html.pretty indents the bodies it draws
+    } catch (notJson) {
+      return body;
+    }
   }
 
   function drawExchange(x, n) {
