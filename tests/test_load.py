@@ -196,7 +196,7 @@ window.addEventListener("load", function () {
   found.matrixRows = document.querySelectorAll(".scim-matrix tr[id^='req-']").length;
   found.checks = document.querySelectorAll(".scim-load-check").length;
   var link = document.querySelector("a.scim-check-link");
-  found.link = link ? link.getAttribute("data-check") : null;
+  found.link = link ? decodeURIComponent(link.hash.slice(1)) : null;  // the href is "#" + the check's id
   // The page unpacks the transcript store asynchronously (gzip): look until the race probe's rows are drawn.
   var tries = 0;
   function look() {
