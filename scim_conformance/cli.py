@@ -22,13 +22,14 @@ from scim_conformance.profile import ProfileError, available_profiles, describe,
 # A run loads the pytest plugins it uses rather than every one installed: importing them all (and marking their
 # whole packages for assertion rewriting) was a third of a run's start-up. They are named by module, not by
 # entry point: `-p html` would first mark the standard library's `html` for rewriting, which pytest warns about.
-RUN_PLUGINS = ("pytest_html.plugin", "pytest_metadata.plugin")  # pytest-html, and pytest-metadata that it needs
+HTML_PLUGINS = ("pytest_html.plugin", "pytest_metadata.plugin")  # pytest-html, and pytest-metadata that it needs
 XDIST_OPTIONS = ("-n", "--numprocesses", "--maxprocesses", "--dist", "-d", "--tx", "--max-worker-restart")
 
 
-def _plugins(extra: Sequence[str]) -> list[str]:
-    """`-p` arguments for the plugins of a run; xdist only when an argument after `--` asks for it."""
-    modules = list(RUN_PLUGINS)
+def _plugins(run: RunOptions, extra: Sequence[str]) -> list[str]:
+    """`-p` arguments for the plugins of a run: pytest-html only for an HTML report (its import and its hooks on
+    every check are a tenth of a run), xdist only when an argument after `--` asks for it."""
+    modules = list(HTML_PLUGINS) if "html" in run.reports else []
     if any(arg.split("=")[0] in XDIST_OPTIONS or (arg.startswith("-n") and not arg.startswith("--"))
            for arg in extra):
         modules.append("xdist.plugin")
@@ -39,7 +40,7 @@ def _pytest_argv(run: RunOptions, extra: list[str]) -> list[str]:
     if extra and extra[0] == "--":
         extra = extra[1:]
     argv = [str(checks_dir()), "-p", "no:cacheprovider", "-q", "--no-header", "--disable-plugin-autoload",
-            "-p", "scim_conformance.plugin", *_plugins(extra),
+            "-p", "scim_conformance.plugin", *_plugins(run, extra),
             "--rootdir", str(checks_dir()), "-c", os.devnull, *options.pytest_argv(run)]
     return argv + extra
 
@@ -90,6 +91,10 @@ def _run_each_profile(args: argparse.Namespace, profiles: list[str]) -> int:
 
     from scim_conformance.report import combined
 
+    if "json" not in options.from_namespace(RunOptions, args).reports:
+        # The combined report is made from each profile's result document.
+        print("scim-conformance: a run of several profiles needs --report to include json", file=sys.stderr)
+        return ExitCode.USAGE
     names = []
     for name in profiles:
         try:

@@ -313,8 +313,11 @@ class ScimClient:
             self._pace()
             started = time.monotonic()
             try:
-                request = requests.Request(method, url, headers=headers, data=body)
-                prepared = self.session.prepare_request(request)
+                # What Session.prepare_request does, without copying the session's cookie jar and settings for
+                # every request: the session's headers under ours, its cookie jar, its hooks.
+                prepared = requests.PreparedRequest()
+                prepared.prepare(method=method.upper(), url=url, headers={**self.session.headers, **headers},
+                                 data=body, cookies=self.session.cookies, hooks=self.session.hooks)
                 prepared.url = url  # the query goes out exactly as built, not re-quoted
                 if "User-Agent" not in headers:
                     # urllib3 adds its own User-Agent unless told to skip it: the IdP sends none at all.

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 DEFAULT_PROFILE = "entra-id"
+# The files a conformance run can write next to each other (`--report`); the terminal summary is always shown.
+REPORT_FORMATS = ("html", "json", "junit")
 T = TypeVar("T")
 
 
@@ -155,6 +157,21 @@ class RunOptions(Target):
                            "list the checks, their requirements and what they would create; send nothing")
     requirement: list[str] = option([], "--requirement",  # noqa: RUF009
                                     "run only the checks verifying this requirement (repeatable)", metavar="ID")
+    report: str = option(",".join(REPORT_FORMATS), "--report",
+                         f"the reports to write, comma-separated: {', '.join(REPORT_FORMATS)} (default all three); "
+                         "a CI gate may need only junit", pytest="--scim-report", metavar="FORMATS")
+
+    @property
+    def reports(self) -> frozenset[str]:
+        """The report formats this run writes (the terminal summary is always shown)."""
+        return frozenset(part.strip().lower() for part in self.report.split(",") if part.strip())
+
+    def usage_problem(self) -> str | None:
+        unknown = sorted(self.reports - set(REPORT_FORMATS))
+        if unknown or not self.reports:
+            return (f"{self.flag('report')}: unknown format(s) {', '.join(unknown) or '(none given)'}; "
+                    f"choose from {', '.join(REPORT_FORMATS)}")
+        return super().usage_problem()
 
 
 def _field(cls: type, name: str) -> dataclasses.Field[Any]:

@@ -78,6 +78,13 @@ class Plan:
     def report_path(self, suffix: str) -> Path:
         return self.report_dir / f"{self.stem}{suffix}"
 
+    def main_report(self) -> Path | None:
+        """The file the terminal points to: the result document, else the page, else the JUnit file."""
+        reports = self.options.reports
+        suffix = next((s for f, s in (("json", ".json"), ("html", ".html"), ("junit", ".junit.xml")) if f in reports),
+                      None)
+        return self.report_path(suffix) if suffix else None
+
 
 def plan(options: RunOptions) -> Plan:
     """Raises ProfileError for a broken profile (the caller turns it into its own usage error)."""
@@ -210,4 +217,6 @@ def finish(run: Run, *, interrupted: bool) -> dict[str, Any]:
         meta["journal"] = str(run.journal.path)
     if interrupted:
         meta["interrupted"] = True
+    if "json" not in run.plan.options.reports:
+        return run.results.document()  # the other views and the exit code are built from it all the same
     return run.results.write_json(run.plan.report_path(".json"))

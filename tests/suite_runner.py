@@ -41,6 +41,10 @@ from pathlib import Path
 from typing import Any
 
 FAILING = ("fail", "deviation")
+# What a test reads of a run: the result document and the JUnit file. A matrix of hundreds of runs leaves the HTML
+# page out (pytest-html's hooks on every check and the page itself are a tenth of a run); tests/test_report*.py
+# prove the page.
+WITHOUT_HTML = ("--report", "json,junit")
 # The handlers a run may install (the plugin turns SIGTERM into an interrupt); the caller's come back after it.
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -161,4 +165,4 @@ def _as_a_fresh_process(env: Mapping[str, str], cwd: Path, timeout: float) -> It
                 signal.signal(signum, handler)
 
 
-__all__ = ["FAILING", "SuiteRun", "advisory", "run_profiles", "run_suite", "suite_argv", "suite_env"]
+__all__ = ["FAILING", "WITHOUT_HTML", "SuiteRun", "advisory", "run_profiles", "run_suite", "suite_argv", "suite_env"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from scim_conformance.options import RunOptions
 from scim_conformance.server import ReferenceServer
 
 CLI = [sys.executable, "-m", "scim_conformance.cli"]
@@ -119,6 +120,32 @@ def test_missing_token_is_a_usage_error(tmp_path):
     _no_traceback(done)
 
 
+def test_unknown_report_format_is_a_usage_error(tmp_path):
+    done = _cli("run", "--report", "junit,pdf", "--report-dir", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "scim-conformance: --report: unknown format(s) pdf; choose from html, json, junit"
+    assert list(tmp_path.iterdir()) == []
+    _no_traceback(done)
+
+
+def test_several_profiles_need_the_json_report(tmp_path):
+    done = _cli("run", "--profile", "entra-id", "--profile", "okta", "--report", "junit", "--report-dir", str(tmp_path),
+                cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "scim-conformance: a run of several profiles needs --report to include json"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_writes_only_the_formats_asked_for(tmp_path):
+    """A CI gate reading JUnit alone gets that file (and the journal of what was created), and the same verdict."""
+    done = _cli("run", "--report", "junit", "--requirement", "ENTRA-USER-CREATE", "--report-dir", str(tmp_path),
+                "--max-rps", "0", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:]
+    written = sorted(p.name.split(".", 1)[1] for p in tmp_path.iterdir())
+    assert written == ["journal.jsonl", "junit.xml"], written
+    assert "report: " + str(next(tmp_path.glob("*.junit.xml"))) in done.stdout
+
+
 @pytest.mark.parametrize("profile", ["entra-id"])
 def test_main_job_against_bundled_server_writes_all_reports(tmp_path, profile):
     done = _cli("run", "--profile", profile, "--report-dir", str(tmp_path), cwd=tmp_path)
@@ -184,4 +211,11 @@ def test_a_run_loads_only_the_plugins_it_uses(tmp_path):
 def test_xdist_is_loaded_when_an_option_asks_for_it(extra, xdist):
     from scim_conformance.cli import _plugins
 
-    assert ("xdist.plugin" in _plugins(list(extra))) is xdist
+    assert ("xdist.plugin" in _plugins(RunOptions(), list(extra))) is xdist
+
+
+@pytest.mark.parametrize(("report", "html"), [("html,json,junit", True), ("junit", False), ("JSON, html", True)])
+def test_pytest_html_is_loaded_only_for_an_html_report(report, html):
+    from scim_conformance.cli import _plugins
+
+    assert ("pytest_html.plugin" in _plugins(RunOptions(report=report), [])) is html

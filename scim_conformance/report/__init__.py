@@ -97,7 +97,7 @@ class ReportViews:
         plan = self._plan()
         if document is None or plan is None or hasattr(config, "workerinput"):
             return
-        terminal.summary(terminalreporter, document, plan.report_path(".json"))
+        terminal.summary(terminalreporter, document, plan.main_report())
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if hasattr(config, "workerinput"):

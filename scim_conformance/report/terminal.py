@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from scim_conformance.run import Plan
 
 
-def summary(terminalreporter: Any, document: Mapping[str, Any], path: Path) -> None:
+def summary(terminalreporter: Any, document: Mapping[str, Any], path: Path | None) -> None:
     verdict, run = document["verdict"], document["run"]
     terminalreporter.section("scim-conformance")
     if run.get("preflight"):
@@ -28,7 +28,8 @@ def summary(terminalreporter: Any, document: Mapping[str, Any], path: Path) -> N
     for severity in ("MUST", "SHOULD"):
         shown = ", ".join(f"{n} {Outcome(o).label}" for o, n in verdict["counts"][severity].items() if n)
         terminalreporter.write_line(f"{severity:<6} {shown}")
-    terminalreporter.write_line(f"report: {path} ({run.get('requests', 0)} requests, target {run.get('target')})")
+    terminalreporter.write_line(f"report: {path or 'none written'} ({run.get('requests', 0)} requests, "
+                                f"target {run.get('target')})")
     terminalreporter.write_line(verdict["summary"], bold=True, green=verdict["ready"] is True,
                                 red=verdict["ready"] is False, yellow=verdict["ready"] is None)
 
