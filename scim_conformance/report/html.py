@@ -322,7 +322,7 @@ def check_detail(record: Mapping[str, Any], requirement: RequirementLookup) -> s
     travels in the store and is drawn when its row is opened, see `folds`).
     """
     outcome = str(record.get("outcome", "pass"))  # results.py already made a SHOULD-only failure a deviation
-    troubled = shows_full_transcript(record)
+    troubled = not folds(record)
     parts = [f'<div class="scim-check o-{_a(outcome)}">',
              f'<p class="scim-stimulus">{badge(outcome)} {_t(record.get("stimulus", ""))}</p>']
     failed = list(record.get("failed_requirements") or [])
@@ -410,16 +410,13 @@ def exchange(x: Mapping[str, Any], n: int) -> str:
     return f'<div class="scim-x">{line}{"".join(blocks)}</div>'
 
 
-def shows_full_transcript(record: Mapping[str, Any]) -> bool:
-    return record.get("outcome", "pass") not in ("pass", "not-applicable", "disabled")
-
-
 def folds(record: Mapping[str, Any]) -> bool:
-    """A check whose row pytest-html folds or a reader passes over: its detail is drawn from the store.
+    """A check whose row pytest-html folds or a reader passes over (passing, not applicable, disabled): its
+    transcript is drawn on demand, and on pytest-html's page its whole detail is drawn from the store.
 
     In pytest-html's data its detail would be HTML escaped into JSON escaped into an attribute (each quote
     six bytes); packed once with the rest it costs a tenth of that."""
-    return not shows_full_transcript(record)
+    return record.get("outcome", "pass") in ("pass", "not-applicable", "disabled")
 
 
 def store(document: Mapping[str, Any] | None, folded: Iterable[Mapping[str, Any]] | None = None,

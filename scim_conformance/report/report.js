@@ -73,7 +73,8 @@
   });
 
   // --- what the page keeps packed (gzipped JSON, base64), drawn when it is shown --------------------------
-  var store = null;  // a promise of {transcripts: {nodeid: [exchange]}, checks: {nodeid: html}, requirements: {capability: html}}
+  // A promise of {transcripts: {nodeid: [exchange]}, checks: {nodeid: html}, requirements: {capability: html}}.
+  var store = null;
 
   function unpack(text) {
     if (typeof DecompressionStream === "undefined") {
@@ -158,8 +159,8 @@
     });
   }
 
-  // A folded check's row carries no detail of its own: it is drawn into the row's extras when shown.
-  // The detail is HTML the report wrote (html.check_detail escapes all it quotes), as pytest-html's own extras are.
+  // A folded check's row carries no detail of its own: it is drawn into the row's extras when shown. The
+  // detail is HTML the report wrote (html.check_detail escapes all it quotes), as pytest-html's extras are.
   function fillCheck(slot, nodeid) {
     packed().then(function (all) {
       var detail = (all.checks || {})[nodeid];
