@@ -291,7 +291,7 @@ def test_packed_store_is_redacted_before_packing():
     assert "s3cret-value" not in json.dumps(unpacked) and "[REDACTED] in a detail" in json.dumps(unpacked)
 
 
-def test_a_page_without_a_script_to_draw_its_checks_packs_only_transcripts():
+def test_a_page_that_draws_its_checks_itself_packs_only_transcripts():
     # The load report draws every check itself (no `folded`): its store holds transcripts, not details.
     unpacked = html.unpack_store(html.store({"checks": [_record("pass", "{}")]}))
     assert unpacked["transcripts"] and unpacked["checks"] == {}
