@@ -18,7 +18,7 @@ from scim_conformance.client import ScimClient
 from scim_conformance.expect import not_applicable
 from scim_conformance.identities import IdentityFactory
 from scim_conformance.options import OptionError
-from scim_conformance.outcomes import ExitCode
+from scim_conformance.outcomes import ExitCode, Unjudged
 from scim_conformance.paths import checks_dir
 from scim_conformance.profile import Profile, ProfileError
 from scim_conformance.resources import Resources
@@ -225,6 +225,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report_
     exc = call.excinfo.value if call.excinfo else None
     if report_.when in ("setup", "call") and report_.skipped:
+        if isinstance(exc, Unjudged) and isinstance(report_.longrepr, tuple):
+            # pytest words a skip exception's subclass with its full class name; every view shows the reason alone.
+            report_.longrepr = (*report_.longrepr[:2], exc.msg)
         judge.stopped(record, exc, _skip_reason(report_))
     elif report_.when in ("setup", "call") and report_.failed and judge.raised(record, exc, _one_line(call)):
         report_.scim_error = True  # type: ignore[attr-defined]

@@ -448,3 +448,14 @@ def test_every_profile_writes_a_document_the_schema_accepts(profile: str, tmp_pa
     assert {c["nodeid"]: len(c["transcript"]) for c in run.document["checks"] if c["transcript"]} == \
         {nodeid: len(exchanges) for nodeid, exchanges in store["transcripts"].items()}
     assert set(store["checks"]) == {c["nodeid"] for c in run.document["checks"]}
+
+
+def test_a_stopped_check_gives_its_reason_alone(suite: SuiteRun):
+    """A check stopped before judging reads "not applicable: …" (or blocked, read-only) in every view, not pytest's
+    wording of the exception class that carried it."""
+    stopped = [c for c in suite.document["checks"] if c["outcome"] in ("not-applicable", "blocked", "disabled")]
+    assert stopped, "the report run has no check that stopped before judging"
+    for check in stopped:
+        assert check["message"].startswith(("not applicable: ", "blocked: ", "read-only: ")), check["message"]
+    skipped = ET.parse(report_file(suite, ".junit.xml")).getroot().iter("skipped")
+    assert all("Unjudged" not in (element.get("message") or "") for element in skipped)
