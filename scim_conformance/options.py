@@ -157,6 +157,9 @@ class RunOptions(Target):
                            "list the checks, their requirements and what they would create; send nothing")
     requirement: list[str] = option([], "--requirement",  # noqa: RUF009
                                     "run only the checks verifying this requirement (repeatable)", metavar="ID")
+    no_advisory: bool = option(False, "--no-advisory",
+                               "leave out the profile's advisory checks (e.g. the RFC 7644 section of an Entra run): "
+                               "a shorter run, the same verdict")
     report: str = option(",".join(REPORT_FORMATS), "--report",
                          f"the reports to write, comma-separated: {', '.join(REPORT_FORMATS)} (default all three); "
                          "a CI gate may need only junit", pytest="--scim-report", metavar="FORMATS")

@@ -10,6 +10,7 @@ starts the session:
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import signal
 import threading
@@ -89,6 +90,9 @@ class Plan:
 def plan(options: RunOptions) -> Plan:
     """Raises ProfileError for a broken profile (the caller turns it into its own usage error)."""
     profile = load_profile(options.profile)
+    if options.no_advisory:
+        # Advisory checks never count towards the verdict: without them they are simply not applicable.
+        profile = dataclasses.replace(profile, advisory=frozenset(), advisory_title="")
     registry = load_registry()
     seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
     stem = f"{profile.name}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from scim_conformance.options import RunOptions
+from scim_conformance.profile import load_profile
 from scim_conformance.server import ReferenceServer
 
 CLI = [sys.executable, "-m", "scim_conformance.cli"]
@@ -134,6 +136,18 @@ def test_several_profiles_need_the_json_report(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip() == "scim-conformance: a run of several profiles needs --report to include json"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_no_advisory_leaves_out_the_rfc_section_and_keeps_the_verdict(tmp_path):
+    done = _cli("run", "--no-advisory", "--report", "json", "--report-dir", str(tmp_path), "--max-rps", "0",
+                cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "Entra-ready: yes" in done.stdout  # advisory checks never count: leaving them out establishes as much
+    document = json.loads(next(tmp_path.glob("*.json")).read_text(encoding="utf-8"))
+    advisory = load_profile("entra-id").advisory
+    left_out = [r for r in document["requirements"] if r["capability"] in advisory]
+    assert left_out and {r["outcome"] for r in left_out} == {"not-applicable"}
+    assert any(r["outcome"] == "pass" for r in document["requirements"] if r["id"].startswith("ENTRA-"))
 
 
 def test_report_writes_only_the_formats_asked_for(tmp_path):
