@@ -161,17 +161,34 @@ def _run_case(case: Case, report_dir: Path) -> Finished:
     return Finished(outcome, server, bystander, stop_s)
 
 
+CASES = {f"pre-{name}": case for name, (case, _said) in STOPPED_AT_PREFLIGHT.items()}
+CASES.update({f"post-{name}": case for name, case in AFTER_PREFLIGHT.items()})
+CASES["post-silent"] = SILENT_AFTER_PREFLIGHT
+CASES.update({f"429-{name}": case for name, case in RATE_LIMITED.items()})
+
+
+class FinishedCases:
+    """The cases of one kind (pre-, post-, 429-), run side by side the first time a test asks for one of them:
+    each is mostly waiting (on a subprocess, a timeout), so the file stays quick; and under pytest-xdist a worker
+    runs only the kinds its own tests ask for, not every case again."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.done: dict[str, Finished] = {}
+
+    def __getitem__(self, name: str) -> Finished:
+        if name not in self.done:
+            kind = name.split("-", 1)[0] + "-"
+            todo = {n: case for n, case in CASES.items() if n.startswith(kind)}
+            with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+                futures = {n: pool.submit(_run_case, case, self.root / n) for n, case in todo.items()}
+                self.done.update({n: future.result() for n, future in futures.items()})
+        return self.done[name]
+
+
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Finished]:
-    """Every case, run side by side: each is mostly waiting (on a subprocess, a timeout), so the file stays quick."""
-    cases = {f"pre-{name}": case for name, (case, _said) in STOPPED_AT_PREFLIGHT.items()}
-    cases.update({f"post-{name}": case for name, case in AFTER_PREFLIGHT.items()})
-    cases["post-silent"] = SILENT_AFTER_PREFLIGHT
-    cases.update({f"429-{name}": case for name, case in RATE_LIMITED.items()})
-    root = tmp_path_factory.mktemp("hostile")
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {name: pool.submit(_run_case, case, root / name) for name, case in cases.items()}
-        return {name: future.result() for name, future in futures.items()}
+def finished(tmp_path_factory: pytest.TempPathFactory) -> FinishedCases:
+    return FinishedCases(tmp_path_factory.mktemp("hostile"))
 
 
 @pytest.mark.parametrize("name", list(STOPPED_AT_PREFLIGHT))
