@@ -37,6 +37,11 @@ class AttrDef:
     sub_attributes: tuple[AttrDef, ...] = ()
     canonical_values: tuple[str, ...] = ()
     reference_types: tuple[str, ...] = ()
+    # The name as compared (SCIM names are case-insensitive), folded once: every request looks names up.
+    key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", self.name.lower())
 
     def sub(self, name: str, *, exact: bool = False) -> AttrDef | None:
         return find_attr(self.sub_attributes, name, exact=exact)
@@ -65,10 +70,10 @@ class AttrDef:
 
 def find_attr(attrs: tuple[AttrDef, ...], name: str, *, exact: bool = False) -> AttrDef | None:
     """Attribute names are case-insensitive in SCIM; ``exact`` exists for the path-case-sensitive defect."""
-    for attr in attrs:
-        if attr.name == name or (not exact and attr.name.lower() == name.lower()):
-            return attr
-    return None
+    if exact:
+        return next((attr for attr in attrs if attr.name == name), None)
+    key = name.lower()
+    return next((attr for attr in attrs if attr.key == key), None)
 
 
 def _s(name: str, description: str = "", **kw: Any) -> AttrDef:
