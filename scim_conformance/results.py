@@ -201,7 +201,9 @@ class RunResults:
     def write_json(self, path: Path) -> dict[str, Any]:
         document = self.document()
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+        # Compact: an indent makes json fall back from its C encoder to the Python one, three times slower on a
+        # document of a megabyte and more (every transcript); `python -m json.tool` indents it for reading.
+        path.write_text(json.dumps(document), encoding="utf-8")
         return document
 
 

@@ -124,7 +124,7 @@ def write_reports(document: dict[str, Any], report_dir: Path, stem: str) -> dict
     report_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": report_dir / f"{stem}.json", "junit": report_dir / f"{stem}.junit.xml",
              "html": report_dir / f"{stem}.html"}
-    paths["json"].write_text(json.dumps(document, indent=1), encoding="utf-8")
+    paths["json"].write_text(json.dumps(document), encoding="utf-8")
     paths["junit"].write_text(junit(document), encoding="utf-8")
     paths["html"].write_text(page(document), encoding="utf-8")
     return paths

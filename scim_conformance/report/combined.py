@@ -37,7 +37,7 @@ def write(report_dir: Path, entries: list[dict[str, Any]]) -> tuple[Path, Path]:
     stem = f"combined-{time.strftime('%Y%m%d-%H%M%S')}"
     document = {"schema_version": COMBINED_SCHEMA_VERSION, "combined": True, "runs": entries}
     json_path = report_dir / f"{stem}.json"
-    json_path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    json_path.write_text(json.dumps(document), encoding="utf-8")
     html_path = report_dir / f"{stem}.html"
     html_path.write_text(_html(entries), encoding="utf-8")
     return json_path, html_path
