@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 from scim_conformance import __version__, options
 from scim_conformance.options import Connection, RunOptions
@@ -27,22 +29,33 @@ XDIST_OPTIONS = ("-n", "--numprocesses", "--maxprocesses", "--dist", "-d", "--tx
 
 
 def _plugins(run: RunOptions, extra: Sequence[str]) -> list[str]:
-    """`-p` arguments for the plugins of a run: pytest-html only for an HTML report (its import and its hooks on
-    every check are a tenth of a run), xdist only when an argument after `--` asks for it."""
-    modules = list(HTML_PLUGINS) if "html" in run.reports else []
-    if any(arg.split("=")[0] in XDIST_OPTIONS or (arg.startswith("-n") and not arg.startswith("--"))
-           for arg in extra):
+    """The modules of a run's pytest plugins: its own, pytest-html only for an HTML report (its import and its
+    hooks on every check are a tenth of a run), xdist only when an argument after `--` asks for it."""
+    modules = ["scim_conformance.plugin", *(HTML_PLUGINS if "html" in run.reports else ())]
+    if _uses_xdist(extra):
         modules.append("xdist.plugin")
-    return [arg for module in modules for arg in ("-p", module)]
+    return modules
 
 
-def _pytest_argv(run: RunOptions, extra: list[str]) -> list[str]:
+def _uses_xdist(extra: Sequence[str]) -> bool:
+    return any(arg.split("=")[0] in XDIST_OPTIONS or (arg.startswith("-n") and not arg.startswith("--"))
+               for arg in extra)
+
+
+def _pytest_call(run: RunOptions, extra: list[str]) -> tuple[list[str], list[ModuleType]]:
+    """pytest's arguments, and the plugin modules handed to it as objects.
+
+    `-p NAME` makes pytest look for NAME among the entry points of every installed package before importing
+    it: a tenth of a second of start-up in an environment with many packages. xdist's workers find their
+    plugins in the arguments only, so a run under xdist names them with `-p`.
+    """
     if extra and extra[0] == "--":
         extra = extra[1:]
-    argv = [str(checks_dir()), "-p", "no:cacheprovider", "-q", "--no-header", "--disable-plugin-autoload",
-            "-p", "scim_conformance.plugin", *_plugins(run, extra),
+    modules = _plugins(run, extra)
+    named = [arg for module in modules for arg in ("-p", module)] if _uses_xdist(extra) else []
+    argv = [str(checks_dir()), "-p", "no:cacheprovider", "-q", "--no-header", "--disable-plugin-autoload", *named,
             "--rootdir", str(checks_dir()), "-c", os.devnull, *options.pytest_argv(run)]
-    return argv + extra
+    return argv + extra, [] if named else [importlib.import_module(module) for module in modules]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -60,7 +73,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     import pytest
 
-    code = int(pytest.main(_pytest_argv(run, list(args.pytest_args))))
+    argv, plugins = _pytest_call(run, list(args.pytest_args))
+    code = int(pytest.main(argv, plugins=plugins))
     if run.dry_run and code == pytest.ExitCode.NO_TESTS_COLLECTED:
         return ExitCode.OK  # a dry run deselects every check on purpose
     # pytest's own codes for usage problems and empty selections fold into ours.
