@@ -67,9 +67,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
     stop = threading.Event()
-    # SIGTERM (e.g. from a test harness or a container runtime) ends the server like Ctrl-C does.
+    # SIGTERM (a test harness, a container runtime) and Ctrl-C both end the server through this event, set up
+    # before the URL is printed: a caller may signal as soon as it has read the URL, before the loop below.
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
     print(server.base_url, flush=True)
     if token is None:
         # A generated token has to reach the user somehow; a given one is never echoed.
