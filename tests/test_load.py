@@ -29,6 +29,7 @@ from scim_conformance.load.scenario import RACE_WIDTH
 from scim_conformance.profile import load_profile
 from scim_conformance.server import ReferenceServer
 from tests.suite_runner import FAILING
+from tests.test_report_browser import SETTLE
 
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX = yaml.safe_load((Path(__file__).parent / "defects.yaml").read_text(encoding="utf-8"))
@@ -182,6 +183,7 @@ def test_bad_options_are_one_line(tmp_path: Path):
 
 # --- the report in a browser ---------------------------------------------------------------------------------
 PLOT_PROBE = """<script>
+""" + SETTLE + """
 window.addEventListener("load", function () {
   function box(el) {
     var r = el && el.getBoundingClientRect();
@@ -202,7 +204,8 @@ window.addEventListener("load", function () {
   function look() {
     var probe = document.getElementById("load::race-create");
     found.drawn = probe ? probe.querySelectorAll(".scim-lazy.scim-drawn .scim-x").length : -1;
-    if (found.drawn === 0 && ++tries < 40) {
+    if (found.drawn === 0 && ++tries < 200) {
+      settle();
       setTimeout(look, 50);
       return;
     }

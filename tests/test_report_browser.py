@@ -50,7 +50,14 @@ COLLECTOR = """<script>
 })();
 </script>"""
 
+# Headless Chromium's virtual clock (--virtual-time-budget) runs its timers without waiting for the page's
+# asynchronous unpacking, so on a busy machine a probe that only set timers could give up before the rows were
+# drawn. Between two looks a probe keeps the page's thread busy for a moment of real time: the browser's other
+# threads get on meanwhile, and the virtual clock stands still.
+SETTLE = """function settle() { for (var k = 0, x = 0; k < 400000; k++) { x += k; } return x; }"""
+
 PROBE = """<script>
+""" + SETTLE + """
 window.addEventListener("load", function () {
   function visible(el) { return !!el && el.getClientRects().length > 0; }
   function rowOf(nodeid) { return document.getElementById(nodeid); }
@@ -61,7 +68,7 @@ window.addEventListener("load", function () {
   function waitFor(test, then) {
     var tries = 0;
     (function again() {
-      if (test() || ++tries >= 40) { then(); } else { setTimeout(again, 50); }
+      if (test() || ++tries >= 200) { then(); } else { settle(); setTimeout(again, 50); }
     })();
   }
   function done() { document.documentElement.setAttribute("data-probe", JSON.stringify(found)); }
@@ -152,7 +159,7 @@ def render(page: Path, work: Path) -> tuple[str, str]:
         shutil.rmtree(profile)
     profile.mkdir()
     done = subprocess.run(
-        [str(chromium()), *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=3000",
+        [str(chromium()), *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=15000",
          "--window-size=1400,2000", "--dump-dom", page.as_uri()],
         capture_output=True, text=True, timeout=120, env={**os.environ, "LANG": "C.UTF-8"})
     assert done.returncode == 0, done.stderr[-2000:]
