@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/scim-conformance run --profile entra-id --report-dir reports
 
-# pytest caches bytecode even where the environment says not to (PYTHONDONTWRITEBYTECODE): the suite starts ~100
+# pytest caches bytecode even where the environment says not to (PYTHONDONTWRITEBYTECODE): the suite starts dozens of
 # Python processes (workers, the CLI under test), each of which would compile the package and rewrite the checks again.
 test: $(STAMP)
 	bash scripts/browser-setup.sh
