@@ -6,7 +6,7 @@ import pytest
 
 from scim_conformance import expect
 from scim_conformance.attributes import get_attribute
-from scim_conformance.resources import plain_body
+from scim_conformance.steps import group_with_one_member
 from scim_conformance.steps import read as reread
 
 requirement = pytest.mark.requirement
@@ -16,10 +16,7 @@ requirement = pytest.mark.requirement
 def test_members_described(scim, users, groups, identities):
     """A client creates a group with one user as member and reads it back."""
     rid = "RFC-GROUP-MEMBERS"
-    user = users.create(plain_body(identities.user_body()))
-    body = plain_body(identities.group_body())
-    body["members"] = [{"value": user["id"]}]
-    group = groups.create(body)
+    user, _body, group = group_with_one_member(users, groups, identities)
     stored = reread(scim, "/Groups", group["id"], rid)
     members = [m for m in get_attribute(stored, "members") or [] if isinstance(m, dict)]
     if [get_attribute(m, "value") for m in members] != [user["id"]]:

@@ -11,7 +11,7 @@ from scim_conformance import expect
 from scim_conformance.attributes import ENTERPRISE_USER, ERROR, get_attribute
 from scim_conformance.client import Exchange
 from scim_conformance.resources import minimal_body, plain_body
-from scim_conformance.steps import lookup
+from scim_conformance.steps import group_with_one_member, lookup
 from scim_conformance.steps import read as reread
 
 requirement = pytest.mark.requirement
@@ -123,10 +123,7 @@ def _only_asked_for(rid: str, data: dict[str, Any], user_id: str, exchange: Exch
 def test_excluded_attributes(scim, users, groups, identities):
     """A client reads a group with excludedAttributes=members."""
     rid = "RFC-EXCLUDED-ATTRIBUTES"
-    member = users.create(plain_body(identities.user_body()))
-    body = plain_body(identities.group_body())
-    body["members"] = [{"value": member["id"]}]
-    group = groups.create(body)
+    _member, body, group = group_with_one_member(users, groups, identities)
     if not group.get("members"):
         expect.blocked("the group was created without the member it was sent with")
     exchange = scim.get(f"/Groups/{group['id']}", params={"excludedAttributes": "members"}, partial=True)

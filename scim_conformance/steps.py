@@ -10,8 +10,9 @@ from scim_conformance import expect
 from scim_conformance.attributes import get_attribute, parse_path, path_shaped_keys
 from scim_conformance.attributes import read as value_at
 from scim_conformance.client import Exchange, ScimClient
+from scim_conformance.identities import IdentityFactory
 from scim_conformance.profile import Dialect
-from scim_conformance.resources import Resources
+from scim_conformance.resources import Resources, plain_body
 
 
 def eq_filter(attribute: str, value: str) -> str:
@@ -53,6 +54,16 @@ def patch(scim: ScimClient, endpoint: str, resource_id: str, requirement: str, d
     """Send a PatchOp and accept either answer RFC 7644 §3.5.2 allows (200 with the resource, or 204)."""
     exchange = scim.patch(f"{endpoint}/{resource_id}", dialect.patch(*operations))
     return expect.status(exchange, requirement, 200, 204)
+
+
+def group_with_one_member(users: Resources, groups: Resources,
+                          identities: IdentityFactory) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A new user, and a group created with that user as its one member, as a client following the RFC sends it:
+    (the user, the group body sent, the group as created)."""
+    user = users.create(plain_body(identities.user_body()))
+    body = plain_body(identities.group_body())
+    body["members"] = [{"value": user["id"]}]
+    return user, body, groups.create(body)
 
 
 def delete_twice(scim: ScimClient, resources: Resources, resource: dict[str, Any]) -> Exchange:
