@@ -39,7 +39,7 @@ class IdentityFactory:
         self.email_domain = email_domain or profile.email_domain
         self.seed = seed
         # Every value is drawn by the run's own generators from faker's en_US word lists: picking from a list is
-        # a tenth of what faker's weighted, template-driven methods cost per person (a twentieth of a run).
+        # a tenth of what faker's weighted, template-driven methods cost per person (~15% of an entra-id run).
         self._rng = random.Random(f"{seed}:people")
         # Attributes added for expressions draw from their own stream, so the original ones keep their values.
         self._more = random.Random(f"{seed}:source")
@@ -227,8 +227,8 @@ class _Words:
 
 @functools.cache
 def _words() -> _Words:
-    """faker's en_US word lists, read once per process (imported on the first person: faker's import is a tenth of
-    a second, which an unreachable target never needs to pay)."""
+    """faker's en_US word lists, read once per process, on the first person (after the target's first probe):
+    faker's import is a tenth of a second, kept out of the start-up to the first request."""
     from faker.providers.address.en_US import Provider as Address
     from faker.providers.company.en_US import Provider as Company
     from faker.providers.job.en_US import Provider as Job

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 DEFAULT_PROFILE = "entra-id"
-# The files a conformance run can write next to each other (`--report`); the terminal summary is always shown.
-REPORT_FORMATS = ("html", "json", "junit")
+# The files a conformance run can write next to each other (`--report`), by the ending of their names; the
+# terminal summary is always shown.
+REPORT_FORMATS = {"html": ".html", "json": ".json", "junit": ".junit.xml"}
 T = TypeVar("T")
 
 

@@ -59,11 +59,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the requirement ids a conformance check verifies")
     if not hasattr(config, "workerinput") and not the_plan.options.dry_run:
         # Every view of the run is written next to the others, named after the profile and the time.
-        reports = the_plan.options.reports
-        if "junit" in reports and not getattr(config.option, "xmlpath", None):
-            config.option.xmlpath = str(the_plan.report_path(".junit.xml"))
-        if "html" in reports and hasattr(config.option, "htmlpath") and not config.option.htmlpath:
-            config.option.htmlpath = str(the_plan.report_path(".html"))
+        junit, page = the_plan.report_file("junit"), the_plan.report_file("html")
+        if junit and not getattr(config.option, "xmlpath", None):
+            config.option.xmlpath = str(junit)
+        if page and hasattr(config.option, "htmlpath") and not config.option.htmlpath:
+            config.option.htmlpath = str(page)
             config.option.self_contained_html = True
     report.register(config)
     if the_plan.options.insecure:

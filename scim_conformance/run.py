@@ -24,7 +24,7 @@ import pytest
 from scim_conformance.client import ScimClient
 from scim_conformance.identities import IdentityFactory
 from scim_conformance.journal import Journal
-from scim_conformance.options import OptionError, RunOptions
+from scim_conformance.options import REPORT_FORMATS, OptionError, RunOptions
 from scim_conformance.preflight import PreflightError, preflight
 from scim_conformance.profile import Profile, load_profile
 from scim_conformance.requirements import Registry, load_registry
@@ -79,12 +79,13 @@ class Plan:
     def report_path(self, suffix: str) -> Path:
         return self.report_dir / f"{self.stem}{suffix}"
 
+    def report_file(self, report: str) -> Path | None:
+        """Where a report format (`--report`) is written, or None when this run does not write it."""
+        return self.report_path(REPORT_FORMATS[report]) if report in self.options.reports else None
+
     def main_report(self) -> Path | None:
         """The file the terminal points to: the result document, else the page, else the JUnit file."""
-        reports = self.options.reports
-        suffix = next((s for f, s in (("json", ".json"), ("html", ".html"), ("junit", ".junit.xml")) if f in reports),
-                      None)
-        return self.report_path(suffix) if suffix else None
+        return next((path for path in map(self.report_file, ("json", "html", "junit")) if path), None)
 
 
 def plan(options: RunOptions) -> Plan:
@@ -221,6 +222,7 @@ def finish(run: Run, *, interrupted: bool) -> dict[str, Any]:
         meta["journal"] = str(run.journal.path)
     if interrupted:
         meta["interrupted"] = True
-    if "json" not in run.plan.options.reports:
+    path = run.plan.report_file("json")
+    if path is None:
         return run.results.document()  # the other views and the exit code are built from it all the same
-    return run.results.write_json(run.plan.report_path(".json"))
+    return run.results.write_json(path)
