@@ -219,6 +219,27 @@ def test_a_run_loads_only_the_plugins_it_uses(tmp_path):
     assert not {m for m in modules if m.startswith(("faker", "anyio", "xdist"))}, sorted(modules)
 
 
+def test_collection_starts_at_the_checks_directory(tmp_path):
+    # pytest collected from / down, looking at every entry of every directory above the checks: a third of a run
+    # for a checkout under a crowded directory. A copy of the checkout among neighbours shows where it starts.
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    checkout = tmp_path / "crowded" / "checkout"
+    for name in ("scim_conformance", "conformance", "profiles", "fixtures"):
+        shutil.copytree(root / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for i in range(20):
+        (tmp_path / "crowded" / f"neighbour-{i}").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(SCIM_TOKEN="t0ken-collect", PYTHONPATH=str(checkout))
+    url = f"http://127.0.0.1:{_free_port()}/scim/v2"
+    done = subprocess.run([*CLI, "run", "--scim-url", url, "--report-dir", str(tmp_path), "--", "--collect-only",
+                           "-v"], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    collectors = [line for line in done.stdout.splitlines() if line.lstrip().startswith("<Dir")]
+    assert collectors == ["<Dir conformance>"], collectors
+
+
 @pytest.mark.parametrize(("extra", "xdist"), [((), False), (("-k", "manager", "-x"), False), (("-n", "2"), True),
                                               (("-n2",), True), (("--numprocesses=auto",), True),
                                               (("--dist", "load"), True), (("--durations", "5"), False)])
