@@ -7,6 +7,7 @@ It is a JSON-lines file under the report directory. If a run is killed, `scim-co
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -24,12 +25,18 @@ class Journal:
     def _write(self, record: dict[str, object]) -> None:
         if self.path is None:
             return
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            # Closing the file hands the line to the kernel, which keeps it through a SIGKILL of this process
-            # right after the create. No fsync: it guards only against the machine itself going down, cost
-            # ~2 ms per line (a third of a run against a local server), and `cleanup --prefix` finds
-            # what a run left even without its journal.
-            handle.write(json.dumps(record) + "\n")
+        line = (json.dumps(record) + "\n").encode("utf-8")
+        with self._lock:
+            # One write to the kernel per line, which keeps it through a SIGKILL of this process right after the
+            # create. No fsync: it guards only against the machine itself going down, cost ~2 ms per line (a
+            # third of a run against a local server), and `cleanup --prefix` finds what a run left even without
+            # its journal. The descriptor is opened per line (no file object to close at every way a run can
+            # end); a Python file object per line was 2% of a run.
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
 
     def intend(self, endpoint: str, name: str) -> None:
         self._write({"event": "intend", "endpoint": endpoint, "name": name})
