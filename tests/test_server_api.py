@@ -520,6 +520,25 @@ def test_keep_alive_serves_several_requests_on_one_connection(srv: ReferenceServ
             assert json.loads(body)["patch"]["supported"] is True
 
 
+def test_expect_100_continue_is_answered_before_the_body(srv: ReferenceServer) -> None:
+    # The answers leave through a buffered writer; the interim one must not wait there for the final one.
+    body = json.dumps(entra_user(unique())).encode()
+    head = (f"POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: "
+            f"application/scim+json\r\nContent-Length: {len(body)}\r\nExpect: 100-continue\r\n"
+            "Connection: close\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=2) as sock:
+        sock.sendall(head.encode())
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            interim += sock.recv(1)  # a timeout here: the server holds the 100 back
+        assert interim.startswith(b"HTTP/1.1 100")
+        sock.sendall(body)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 201"), answer[:200]
+
+
 def test_unknown_endpoints_and_methods_answer_scim_errors(http: requests.Session, srv: ReferenceServer) -> None:
     assert_error(http.get(f"{srv.base_url}/Devices"), 404)
     assert_error(http.get(f"{srv.base_url.removesuffix('/scim/v2')}/other"), 404)

@@ -33,6 +33,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "scim-conformance-reference/0.1"
     # Small responses must not wait for the peer's delayed ACK (Nagle): send each write at once.
     disable_nagle_algorithm = True
+    # A buffered writer: the status line, headers and body leave in one send when the handler flushes (after each
+    # request, or in finish() after an error), not as two packets and two wake-ups of the client.
+    wbufsize = -1
     # Idle keep-alive connections give their thread back after this many seconds.
     timeout = 30
     server: _HTTPServer
@@ -46,6 +49,12 @@ class _Handler(BaseHTTPRequestHandler):
             super().finish()
         finally:
             self.server.track(self.connection, open_=False)
+
+    def handle_expect_100(self) -> bool:
+        # The interim answer must leave now, not with the final one: the client waits for it before the body.
+        super().handle_expect_100()
+        self.wfile.flush()
+        return True
 
     def version_string(self) -> str:
         return self.server_version
