@@ -51,6 +51,21 @@ def test_other_secrets_redacted_also_url_encoded(client):
 
 
 @responses.activate
+def test_secrets_in_header_values_are_redacted_there_and_nowhere_else(client):
+    # Many secrets (an Okta run adds each created user's password) are looked for in all values at once.
+    for n in range(300):
+        client.redact.add(f"pw-{n:04d}-Zq!")
+    responses.get(f"{BASE}/Users", json={}, status=200,
+                  headers={"X-Echo": "pw-0123-Zq!", "Set-Cookie": f"sid={TOKEN}; Path=/", "X-Plain": "pw-12"})
+    exchange = client.get("/Users", headers={"X-Note": "sent pw-0299-Zq! here"})
+    assert exchange.response_headers["X-Echo"] == REDACTED
+    assert exchange.response_headers["Set-Cookie"] == f"sid={REDACTED}; Path=/"
+    assert exchange.response_headers["X-Plain"] == "pw-12"
+    assert exchange.request_headers["X-Note"] == f"sent {REDACTED} here"
+    assert exchange.request_headers["User-Agent"].startswith("scim-conformance/")
+
+
+@responses.activate
 def test_redirect_is_recorded_not_followed(client):
     responses.get(f"{BASE}/Users", status=302, headers={"Location": "https://elsewhere.example.test/steal"})
     responses.get("https://elsewhere.example.test/steal", status=200)
