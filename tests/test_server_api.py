@@ -596,6 +596,58 @@ def test_malformed_request_line_gets_a_scim_error(srv: ReferenceServer) -> None:
     assert b"urn:ietf:params:scim:api:messages:2.0:Error" in answer
 
 
+AUTH_LINE = f"Authorization: Bearer {TOKEN}\r\n"
+
+
+@pytest.mark.parametrize(("request_head", "status"), [
+    ("GET /scim/v2/Users HTTP/2.0\r\n", 505),
+    ("GET /scim/v2/Users HTTP/1.x\r\n", 400),
+    ("GET /scim/v2/Users HTTP/1.1 extra\r\n", 400),
+    ("POST /scim/v2/Users\r\n", 400),  # two words are HTTP/0.9, which knows only GET
+    ("GET /scim/v2/Users HTTP/1.1\r\n" + "X-Filler: 1\r\n" * 101, 431),
+    ("GET /scim/v2/Users HTTP/1.1\r\nX-Long: " + "x" * 70_000 + "\r\n", 431),
+    ("GET /scim/v2/Users HTTP/1.1\r\nNot a header field\r\n", 400),
+    ("GET /scim/v2/Users HTTP/1.1\r\nX-Spaced : 1\r\n", 400),
+])
+def test_protocol_errors_get_their_status_and_a_scim_error(srv: ReferenceServer, request_head: str,
+                                                           status: int) -> None:
+    answer = raw_exchange(srv, f"{request_head}Host: x\r\n{AUTH_LINE}\r\n".encode())
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer[:200]
+    assert b"urn:ietf:params:scim:api:messages:2.0:Error" in answer
+
+
+def test_header_fields_are_read_as_http_says(srv: ReferenceServer) -> None:
+    # Names in any case, values trimmed, a folded line joined to the field before it.
+    folded = f"GET /scim/v2/Users?count=1 HTTP/1.1\r\nhost: x\r\nAUTHORIZATION:   Bearer\r\n\t{TOKEN}  \r\n\r\n"
+    assert raw_exchange(srv, folded.encode()).startswith(b"HTTP/1.1 200")
+
+
+@pytest.mark.parametrize(("version", "connection", "kept"), [
+    ("HTTP/1.1", "", True), ("HTTP/1.1", "Connection: close\r\n", False), ("HTTP/1.0", "", False),
+    ("HTTP/1.0", "Connection: keep-alive\r\n", True),
+])
+def test_the_connection_is_kept_as_the_request_asks(srv: ReferenceServer, version: str, connection: str,
+                                                     kept: bool) -> None:
+    request = f"GET /scim/v2/ServiceProviderConfig {version}\r\nHost: x\r\n{AUTH_LINE}{connection}\r\n".encode()
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=2) as sock:
+        sock.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200")
+        head, _, body = answer.partition(b"\r\n\r\n")
+        length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+                     .split(b":")[1])
+        while len(body) < length:
+            body += sock.recv(65536)
+        sock.sendall(request)  # a second request on the same connection
+        try:
+            again = sock.recv(65536)
+        except ConnectionResetError:
+            again = b""
+        assert again.startswith(b"HTTP/1.1 200") is kept, again[:100]
+
+
 @pytest.mark.parametrize(
     "body",
     [
