@@ -22,7 +22,8 @@ from .throttle import Throttle
 # Bodies a little over the limit are read and answered 413 on a live connection; beyond this the
 # connection is closed after the answer rather than reading megabytes only to throw them away.
 _DRAIN_LIMIT = 16 * MAX_PAYLOAD
-# A request line or header line past this many bytes, or more header fields than this, is answered 431.
+# A header line past this many bytes, or more header fields than this, is answered 431 (a request line past it,
+# 414, by http.server itself).
 _MAX_LINE = 65536
 _MAX_FIELDS = 100
 
