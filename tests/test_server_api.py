@@ -600,6 +600,7 @@ AUTH_LINE = f"Authorization: Bearer {TOKEN}\r\n"
 
 
 @pytest.mark.parametrize(("request_head", "status"), [
+    ("GET /scim/v2/Users?x=" + "x" * 70_000 + " HTTP/1.1\r\n", 414),
     ("GET /scim/v2/Users HTTP/2.0\r\n", 505),
     ("GET /scim/v2/Users HTTP/1.x\r\n", 400),
     ("GET /scim/v2/Users HTTP/1.1 extra\r\n", 400),
