@@ -11,10 +11,11 @@ times, `--repeat` times each and interleaved so that a busy machine weighs on ev
     script that answers nothing; the run is killed there, before it could create anything).
 Every process runs with bytecode caching on, as a user's Python does (PYTHONDONTWRITEBYTECODE is dropped);
 the first round warms the caches and is not counted.
-From the last full run's result document it also prints the requests per requirement, the redundant requests
-(a GET identical to one before it with no write in between; within one check, and across checks, which
-share nothing by design) and the cost of validating one response (`schemas.validate_response`, in a process
-of the tree measured).
+Beside the overhead it prints its floor: start-up plus replay, over the replay (what a run would cost if its
+checks cost nothing beyond their requests). From the last full run's result document it also prints the
+requests per requirement, the redundant requests (a GET identical to one before it with no write in between;
+within one check, and across checks, which share nothing by design) and the cost of validating one response
+(`schemas.validate_response`, in a process of the tree measured).
 
 `--compare SRC` measures a second source tree the same way (e.g. `git archive main | tar -x -C /tmp/main`),
 and prints both and their ratio: this is how bench/README.md's before/after figures are made. Both trees
@@ -279,6 +280,9 @@ def report(figures: dict[str, dict[str, Any]], repeat: int) -> None:
     add(f"{first} run, wall (median of {repeat})", [median[lb][first] for lb in labels], " s")
     add(f"bare requests replay of the same {first} requests", [median[lb]["replay"] for lb in labels], " s")
     add("overhead: run / replay", [median[lb][first] / median[lb]["replay"] for lb in labels], "x")
+    # A run whose checks cost nothing beyond their requests still starts a process first: its floor.
+    add("floor: (start-up + replay) / replay", [(median[lb]["start"] + median[lb]["replay"]) / median[lb]["replay"]
+                                                for lb in labels], "x")
     add(f"{first} run, CPU of the run's process", [median[lb]["cpu"] for lb in labels], " s")
     add("replay, CPU of the replaying process", [median[lb]["replay_cpu"] for lb in labels], " s")
     add("both Entra profiles, wall", [median[lb]["both"] for lb in labels], " s")
