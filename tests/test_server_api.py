@@ -473,22 +473,26 @@ def test_bearer_scheme_is_case_insensitive(srv: ReferenceServer) -> None:
     assert requests.get(f"{srv.base_url}/Users", headers={"Authorization": f"bearer {TOKEN}"}).status_code == 200
 
 
+def read_answer(sock: socket.socket) -> bytes:
+    """One answer off a connection: its head and as much body as its Content-Length says (less if it closes)."""
+    answer = b""
+    while True:
+        head, found, body = answer.partition(b"\r\n\r\n")
+        if found:
+            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            if len(body) >= length:
+                return answer
+        data = sock.recv(65536)
+        if not data:
+            return answer
+        answer += data
+
+
 def raw_exchange(srv: ReferenceServer, request: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as sock:
         sock.sendall(request)
-        chunks = []
-        while True:
-            data = sock.recv(65536)
-            if not data:
-                break
-            chunks.append(data)
-            if b"\r\n\r\n" in b"".join(chunks):
-                head, _, rest = b"".join(chunks).partition(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)
-                if len(rest) >= length:
-                    return b"".join(chunks)
-        return b"".join(chunks)
+        return read_answer(sock)
 
 
 def test_request_without_user_agent_is_served(srv: ReferenceServer) -> None:
@@ -508,14 +512,7 @@ def test_keep_alive_serves_several_requests_on_one_connection(srv: ReferenceServ
     with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as sock:
         for _ in range(3):
             sock.sendall(request.encode())
-            head = b""
-            while b"\r\n\r\n" not in head:
-                head += sock.recv(1)
-            length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
-                         .split(b":")[1])
-            body = b""
-            while len(body) < length:
-                body += sock.recv(length - len(body))
+            head, _, body = read_answer(sock).partition(b"\r\n\r\n")
             assert head.startswith(b"HTTP/1.1 200")
             assert json.loads(body)["patch"]["supported"] is True
 
@@ -528,14 +525,10 @@ def test_expect_100_continue_is_answered_before_the_body(srv: ReferenceServer) -
             "Connection: close\r\n\r\n")
     with socket.create_connection(("127.0.0.1", srv.port), timeout=2) as sock:
         sock.sendall(head.encode())
-        interim = b""
-        while b"\r\n\r\n" not in interim:
-            interim += sock.recv(1)  # a timeout here: the server holds the 100 back
+        interim = read_answer(sock)  # a timeout here: the server holds the 100 back
         assert interim.startswith(b"HTTP/1.1 100")
         sock.sendall(body)
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
+        answer = read_answer(sock)
     assert answer.startswith(b"HTTP/1.1 201"), answer[:200]
 
 
@@ -632,15 +625,7 @@ def test_the_connection_is_kept_as_the_request_asks(srv: ReferenceServer, versio
     request = f"GET /scim/v2/ServiceProviderConfig {version}\r\nHost: x\r\n{AUTH_LINE}{connection}\r\n".encode()
     with socket.create_connection(("127.0.0.1", srv.port), timeout=2) as sock:
         sock.sendall(request)
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            answer += sock.recv(65536)
-        assert answer.startswith(b"HTTP/1.1 200")
-        head, _, body = answer.partition(b"\r\n\r\n")
-        length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
-                     .split(b":")[1])
-        while len(body) < length:
-            body += sock.recv(65536)
+        assert read_answer(sock).startswith(b"HTTP/1.1 200")
         sock.sendall(request)  # a second request on the same connection
         try:
             again = sock.recv(65536)
