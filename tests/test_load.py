@@ -23,9 +23,9 @@ import jsonschema
 import pytest
 import yaml
 
-from scim_conformance.load.cli import run_load
-from scim_conformance.load.run import LoadSettings
+from scim_conformance.load.run import run_load
 from scim_conformance.load.scenario import RACE_WIDTH
+from scim_conformance.options import LoadOptions
 from scim_conformance.profile import load_profile
 from scim_conformance.server import ReferenceServer
 from tests.suite_runner import FAILING
@@ -40,11 +40,9 @@ SCHEMA = json.loads((ROOT / "fixtures" / "result.schema.json").read_text(encodin
 
 
 def load(tmp_path: Path, *, users: int = 30, groups: int = 3, duration: float = 3.0, **extra: Any) -> dict[str, Any]:
-    settings = LoadSettings(profile=load_profile("entra-id"), base_url=None, token=None, users=users, groups=groups,
-                            duration=duration, seed=7, report_dir=tmp_path, progress=open(os.devnull, "w"),  # noqa: SIM115
-                            **extra)
-    code, document = run_load(settings)
-    assert document is not None
+    options = LoadOptions(users=users, groups=groups, duration=duration, seed=7, report_dir=str(tmp_path), **extra)
+    with open(os.devnull, "w") as quiet:
+        code, document = run_load(options, progress=quiet, out=quiet)
     jsonschema.Draft202012Validator(SCHEMA).validate(document)
     document["_exit"] = code
     return document
@@ -86,7 +84,7 @@ def test_throughput_is_a_should_unless_gallery(throttled: dict[str, Any]):
 @pytest.mark.parametrize("defect", sorted(LOAD_PROBES))
 def test_load_defect_is_caught(tmp_path: Path, defect: str):
     entry = LOAD_PROBES[defect]
-    document = load(tmp_path, defects=(defect,), server_rate_limit=entry.get("rate_limit"),
+    document = load(tmp_path, defect=[defect], server_rate_limit=entry.get("rate_limit"),
                     users=entry.get("users", 60 if entry.get("rate_limit") else 30), duration=entry.get("seconds", 3),
                     concurrency=entry.get("concurrency", 4))
     assert failing(document) == set(entry["fails"]), outcomes(document)
