@@ -161,6 +161,14 @@ class Target(Connection):
             if getattr(self, switch) and self.scim_url:
                 return (f"{self.flag(switch)} applies to the bundled reference server only "
                         f"(drop {self.flag('scim_url')})")
+        if self.defect or self.quirk:
+            # Unknown switch names are refused here, before anything starts (a report directory, pytest, Locust).
+            from scim_conformance.server import Defects, Quirks
+
+            try:
+                Defects(self.defect), Quirks(self.quirk)
+            except ValueError as exc:
+                return str(exc)
         if self.scim_url and not self.has_credentials():
             return self.missing_token(self.scim_url)
         return None
@@ -318,10 +326,12 @@ def from_pytest(config: Any) -> RunOptions:
     return _from_prefixed(RunOptions, config.getoption, "pytest")
 
 
-def from_locust(parsed: Any, **locust_owned: Any) -> LoadOptions:
-    """The load options from Locust's parsed options; `locust_owned`: the fields Locust's own options carry."""
+def from_locust(parsed: Any, *, workers: int, master: bool) -> LoadOptions:
+    """The load options from Locust's parsed options. Those Locust carries itself: the concurrency is `-u` (all
+    workers together, `workers` of them), and only the master counts the workers."""
     options = _from_prefixed(LoadOptions, lambda dest: getattr(parsed, dest, None), "locust")
-    return dataclasses.replace(options, **locust_owned)
+    return dataclasses.replace(options, concurrency=max(1, int(getattr(parsed, "num_users", 0) or 1) // workers),
+                               locust_workers=workers if master else 0)
 
 
 def from_namespace(cls: type[T], args: argparse.Namespace) -> T:

@@ -179,6 +179,33 @@ def test_bad_options_are_one_line(tmp_path: Path):
     assert not list(tmp_path.iterdir())
 
 
+def test_an_unknown_quirk_is_refused_as_by_run(tmp_path: Path):
+    """The bundled server is started by the one run core: `load` refuses what `run` refuses, in one line."""
+    for command in ("load", "run"):
+        done = subprocess.run([sys.executable, "-m", "scim_conformance.cli", command, "--quirk", "no-such-quirk",
+                               "--report-dir", str(tmp_path / command)], capture_output=True, text=True, timeout=60,
+                              env=_env(), cwd=tmp_path)
+        assert done.returncode == 2, (command, done.stderr[-2000:])
+        assert "unknown quirk(s): no-such-quirk" in done.stderr and "Traceback" not in done.stderr, done.stderr
+        assert not (tmp_path / command).exists()
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_strict_exits_alike_on_threads_and_on_locust(tmp_path: Path, workers: int):
+    """A SHOULD broken (429 without Retry-After) fails a --strict load run, on threads as on Locust workers."""
+    if workers and importlib.util.find_spec("locust") is None:
+        pytest.skip("Locust is not installed (the 'load' extra)")
+    argv = [sys.executable, "-m", "scim_conformance.cli", "load", "--report-dir", str(tmp_path), "--seed", "5",
+            "--defect", "throttle-without-retry-after", "--server-rate-limit", "40", "--users", "30",
+            "--groups", "2", "--duration", "10", "--locust-workers", str(workers)]
+    for strict, code in ((True, 1), (False, 0)):
+        done = subprocess.run(argv + (["--strict"] if strict else []), capture_output=True, text=True, timeout=180,
+                              env=_env())
+        assert done.returncode == code, (strict, done.stdout[-2000:], done.stderr[-3000:])
+        word = "FAIL " if strict else "deviation: "
+        assert word in done.stdout and "MISS" not in done.stdout, done.stdout
+
+
 # --- the report in a browser ---------------------------------------------------------------------------------
 PLOT_PROBE = """<script>
 """ + SETTLE + """

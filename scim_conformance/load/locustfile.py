@@ -49,13 +49,10 @@ def _options(parser: Any) -> None:
 
 
 def _load_options(environment: Any) -> LoadOptions:
-    parsed = environment.parsed_options
-    workers = max(1, int(getattr(parsed, "expect_workers", 1) or 1))
-    if not isinstance(environment.runner, (MasterRunner, WorkerRunner)):
-        workers = 1
-    concurrency = max(1, int(parsed.num_users or 1) // workers)
-    return options.from_locust(parsed, concurrency=concurrency,
-                               locust_workers=workers if isinstance(environment.runner, MasterRunner) else 0)
+    runner = environment.runner
+    distributed = isinstance(runner, (MasterRunner, WorkerRunner))
+    workers = max(1, int(getattr(environment.parsed_options, "expect_workers", 1) or 1)) if distributed else 1
+    return options.from_locust(environment.parsed_options, workers=workers, master=isinstance(runner, MasterRunner))
 
 
 class WorkerShare:

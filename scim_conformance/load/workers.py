@@ -27,6 +27,8 @@ from scim_conformance.options import LoadOptions
 from scim_conformance.run import Run
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+# The locustfile's user class the workers run (bench/load.py measures the others beside it).
+USER_CLASS = "EntraProvisioning"
 
 
 def locust_options(run: Run[LoadOptions]) -> LoadOptions:
@@ -38,11 +40,10 @@ def locust_options(run: Run[LoadOptions]) -> LoadOptions:
         scim_token=None, scim_token_file=None, from_cli=True)
 
 
-def commands(run: Run[LoadOptions], port: int) -> tuple[list[str], list[str]]:
-    """The master's and a worker's command lines."""
-    given = run.plan.options
-    common = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--loglevel", "WARNING",
-              *options.locust_argv(locust_options(run))]
+def commands(given: LoadOptions, port: int) -> tuple[list[str], list[str]]:
+    """The master's and a worker's command lines for these options (`locust_options` of the run)."""
+    common = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), USER_CLASS, "--loglevel", "WARNING",
+              *options.locust_argv(given)]
     users = given.concurrency * given.locust_workers  # Locust spreads them evenly: --concurrency per worker
     master = [*common, "--master", "--headless", "--only-summary", "--expect-workers", str(given.locust_workers),
               "-u", str(users), "-r", str(users), "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
@@ -52,9 +53,9 @@ def commands(run: Run[LoadOptions], port: int) -> tuple[list[str], list[str]]:
 
 def run_on_workers(run: Run[LoadOptions]) -> tuple[Measured, bool]:
     """Run the cycle on the workers; (what they measured, whether the run was cut short)."""
-    given = run.plan.options
-    handoff = Path(locust_options(run).handoff or "")
-    master_argv, worker_argv = commands(run, _free_port())
+    given = locust_options(run)
+    handoff = Path(given.handoff or "")
+    master_argv, worker_argv = commands(given, _free_port())
     env = {**os.environ, given.scim_token_env: run.token or ""}
     master = subprocess.Popen(master_argv, env=env)
     workers = [subprocess.Popen(worker_argv, env=env, stdout=subprocess.DEVNULL) for _ in range(given.locust_workers)]
