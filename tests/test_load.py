@@ -218,6 +218,9 @@ window.addEventListener("load", function () {
   found.verdictText = (document.querySelector("#scim-verdict .scim-verdict-line") || {}).textContent;
   found.throughput = box(document.getElementById("scim-throughput"));
   found.latency = box(document.getElementById("scim-latency"));
+  found.latencyOverTime = box(document.getElementById("scim-latency-timeline"));
+  found.latencyLines = document.querySelectorAll("#scim-latency-timeline polyline").length;
+  found.latencyPoints = document.querySelectorAll("#scim-latency-timeline circle").length;
   found.bars = document.querySelectorAll("#scim-throughput rect").length;
   found.latencyBars = document.querySelectorAll("#scim-latency rect").length;
   found.matrixRows = document.querySelectorAll(".scim-matrix tr[id^='req-']").length;
@@ -258,6 +261,10 @@ def test_report_plots_render_in_chromium(throttled: dict[str, Any], tmp_path: Pa
     assert found["verdictText"] == throttled["verdict"]["summary"]
     assert found["throughput"][0] > 300 and found["throughput"][1] > 100
     assert found["latency"][0] > 300 and found["latency"][1] > 100
+    # p50 and p95 per second, beside the requests per second: one point per second with answers, for each line.
+    assert found["latencyOverTime"][0] > 300 and found["latencyOverTime"][1] > 100 and found["latencyLines"] == 2
+    answered = sum(1 for s in throttled["load"]["summary"]["latency_timeline"] if s["answered"])
+    assert answered >= len(throttled["load"]["summary"]["timeline"]) // 2 and found["latencyPoints"] == 2 * answered
     assert found["bars"] >= len(throttled["load"]["summary"]["timeline"]) // 2
     assert found["latencyBars"] >= len(throttled["load"]["summary"]["kinds"])
     assert found["matrixRows"] == 6 and found["checks"] == 6 and found["link"].startswith("load::")
@@ -323,5 +330,10 @@ def test_measurements_merge_and_summarise():
     assert summary["throttling"] == {"with_retry_after": 1, "without_retry_after": 0, "waits_sufficed": 0,
                                      "waits_refused": 1}
     assert summary["timeline"][0] == {"2xx": 1} and summary["timeline"][1] == {"5xx": 1}
+    # Latency over time: only answered requests (the timeout is not one), each in the second it was answered,
+    # the second worker's shifted onto the first one's clock.
+    assert summary["latency_timeline"][:2] == [{"answered": 1, "p50_ms": 10.0, "p95_ms": 10.0},
+                                               {"answered": 1, "p50_ms": 30.0, "p95_ms": 30.0}]
+    assert all(s["answered"] == 0 for s in summary["latency_timeline"][2:])
     histogram = summary["kinds"]["lookup-user"]["histogram"]
     assert histogram[-2] == 1 and histogram[-1] == 0  # 10 s is in the last bounded bucket

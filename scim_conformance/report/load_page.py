@@ -69,45 +69,78 @@ def measurements_section(load: Mapping[str, Any]) -> str:
         f'<p class="scim-hint">Settings: {html.text(shown)}; '
         f'phases: {html.text(", ".join(load.get("phases") or []))}</p>'
         f"{notes}<h3>Requests per second</h3>{throughput_plot(summary.get('timeline') or [])}"
+        f"<h3>Latency over time</h3>{latency_timeline_plot(summary.get('latency_timeline') or [])}"
         f"<h3>Latency by request kind</h3>{latency_plot(summary.get('kinds') or {})}"
         f"{kinds_table(summary.get('kinds') or {})}</section>"
     )
+
+
+# The time plots share one frame: seconds along, a value up, a grid at round values.
+LEFT, RIGHT, BOTTOM, TOP = 44, 10, 26, 10
+LATENCY_COLOURS = {"p50_ms": "#1565c0", "p95_ms": "#ef6c00"}
+
+
+def _time_frame(plot_id: str, label: str, peak: float, seconds: int, width: int,
+                height: int) -> tuple[list[str], float, float]:
+    """The opening of a plot over the run's seconds, its grid and its time axis; (parts, y scale, x step)."""
+    scale = (height - BOTTOM - TOP) / peak
+    step = (width - LEFT - RIGHT) / seconds
+    parts = [f'<svg class="scim-plot" id="{plot_id}" viewBox="0 0 {width} {height}" width="{width}" '
+             f'height="{height}" role="img" aria-label="{html.attribute(label)}">']
+    for tick in _ticks(peak):
+        y = height - BOTTOM - tick * scale
+        parts.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+                     f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{tick:g}</text>')
+    every = max(1, seconds // 10)
+    for second in range(0, seconds, every):
+        parts.append(f'<text x="{LEFT + (second + 0.5) * step:.1f}" y="{height - 8}" text-anchor="middle">'
+                     f"{second}s</text>")
+    return parts, scale, step
 
 
 def throughput_plot(timeline: list[Mapping[str, int]], width: int = 760, height: int = 220) -> str:
     """Answers per second, stacked by status class, with the gallery's 25 requests/s as a dashed line."""
     if not timeline:
         return '<p class="scim-hint">No requests were answered.</p>'
-    left, bottom, top = 44, 26, 10
     peak = max(max((sum(s.values()) for s in timeline), default=0), GALLERY_RATE * 1.2)
-    scale = (height - bottom - top) / peak
-    step = (width - left - 10) / len(timeline)
-    parts = [f'<svg class="scim-plot" id="scim-throughput" viewBox="0 0 {width} {height}" width="{width}" '
-             f'height="{height}" role="img" aria-label="requests per second over time">']
-    for tick in _ticks(peak):
-        y = height - bottom - tick * scale
-        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-                     f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{tick:g}</text>')
+    parts, scale, step = _time_frame("scim-throughput", "requests per second over time", peak, len(timeline),
+                                     width, height)
     for second, counts in enumerate(timeline):
-        y = height - bottom
+        y = float(height - BOTTOM)
         for label, colour in STATUS_COLOURS.items():
             n = counts.get(label, 0)
             if not n:
                 continue
             h = n * scale
             y -= h
-            parts.append(f'<rect x="{left + second * step + 0.5:.1f}" y="{y:.1f}" width="{max(step - 1, 0.5):.1f}" '
+            parts.append(f'<rect x="{LEFT + second * step + 0.5:.1f}" y="{y:.1f}" width="{max(step - 1, 0.5):.1f}" '
                          f'height="{h:.1f}" fill="{colour}"><title>second {second}: {n} x {label}</title></rect>')
-    line = height - bottom - GALLERY_RATE * scale
-    parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{line:.1f}" y2="{line:.1f}" class="goal"/>'
+    line = height - BOTTOM - GALLERY_RATE * scale
+    parts.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{line:.1f}" y2="{line:.1f}" class="goal"/>'
                  f'<text x="{width - 12}" y="{line - 4:.1f}" text-anchor="end" class="goal-label">'
                  f"{GALLERY_RATE:.0f} req/s (gallery)</text>")
-    every = max(1, len(timeline) // 10)
-    for second in range(0, len(timeline), every):
-        parts.append(f'<text x="{left + (second + 0.5) * step:.1f}" y="{height - 8}" text-anchor="middle">'
-                     f"{second}s</text>")
     legend = " ".join(f'<span class="key" style="background:{c}"></span>{label}' for label, c in STATUS_COLOURS.items()
                       if any(s.get(label) for s in timeline))
+    return "".join(parts) + f'</svg><p class="scim-legend">{legend}</p>'
+
+
+def latency_timeline_plot(timeline: list[Mapping[str, float]], width: int = 760, height: int = 220) -> str:
+    """The median and 95th percentile latency of the requests answered in each second: where the server slowed
+    down under the load, beside the requests per second it answered then."""
+    if not any(s.get("answered") for s in timeline):
+        return '<p class="scim-hint">No requests were answered.</p>'
+    peak = max(max(s.get("p95_ms", 0) for s in timeline) * 1.1, 1.0)
+    parts, scale, step = _time_frame("scim-latency-timeline", "median and 95th percentile latency over time", peak,
+                                     len(timeline), width, height)
+    for key, colour in LATENCY_COLOURS.items():
+        points = [(LEFT + (second + 0.5) * step, height - BOTTOM - s[key] * scale, second, s[key])
+                  for second, s in enumerate(timeline) if s.get("answered")]
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _second, _ms in points)
+        parts.append(f'<polyline class="scim-line" points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"><title>second {second}: '
+                     f"{key.removesuffix('_ms')} {value:g} ms</title></circle>" for x, y, second, value in points)
+    legend = " ".join(f'<span class="key" style="background:{c}"></span>{key.removesuffix("_ms")} (ms)'
+                      for key, c in LATENCY_COLOURS.items())
     return "".join(parts) + f'</svg><p class="scim-legend">{legend}</p>'
 
 
