@@ -122,6 +122,25 @@ class Exchange:
         }
 
 
+@dataclass
+class Answer:
+    """An HTTP answer as a transport brings it back, before the client records it."""
+
+    status: int
+    reason: str
+    headers: dict[str, str]
+    body: bytes
+    encoding: str | None = None  # of the body's text, when the transport knows it
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+
+# A transport: (method, URL, headers, body, timeout) -> Answer, raising TransportError (with no exchange) when no
+# answer came; `kind` says why: unreachable, timeout, tls, reset, oversized.
+Transport = Callable[[str, str, dict[str, str], bytes | None, float], Answer]
+
+
 class Redactor:
     """Replaces every configured secret in recorded text."""
 
@@ -182,6 +201,7 @@ class ScimClient:
         read_only: bool = False,
         record: bool = True,
         retry_429: bool = True,
+        transport: Transport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
@@ -194,6 +214,8 @@ class ScimClient:
         # answers a 429 itself (the whole run waits, as Entra's job does) instead of this client sleeping.
         self.record = record
         self.retry_429 = retry_429
+        # How the bytes travel: requests (the default), or a load run's Locust worker's own HTTP client.
+        self.transport = transport
         self.timeout = timeout
         self.session = requests.Session()
         self.session.verify = verify
@@ -320,40 +342,18 @@ class ScimClient:
             self._pace()
             started = time.monotonic()
             try:
-                # What Session.prepare_request does, without copying the session's cookie jar and settings for
-                # every request: the session's headers under ours, its cookie jar, its hooks.
-                prepared = requests.PreparedRequest()
-                prepared.prepare(method=method.upper(), url=url, headers={**self.session.headers, **headers},
-                                 data=body, cookies=self.session.cookies, hooks=self.session.hooks)
-                prepared.url = url  # the query goes out exactly as built, not re-quoted
-                if "User-Agent" not in headers:
-                    # urllib3 adds its own User-Agent unless told to skip it: the IdP sends none at all.
-                    prepared.headers["User-Agent"] = SKIP_HEADER
-                with _deadline(timeout * 3) as watch:
-                    response = self.session.send(prepared, timeout=timeout, allow_redirects=False, stream=True)
-                    raw = self._read_limited(response, started, timeout)
-                if watch.fired:
-                    # Cut off mid-headers, http.client takes what it got for a complete (and wrong) answer.
-                    raise TransportError(f"no complete answer within {timeout * 3:.0f} s (the server drip-fed it)",
-                                         "timeout", None)  # type: ignore[arg-type]
+                answer = (self.transport or self._over_requests)(method.upper(), url, headers, body, timeout)
             except TransportError as exc:
                 exchange.elapsed_ms = (time.monotonic() - started) * 1000
-                exchange.error = str(exc)
-                raise TransportError(f"{method} {exchange.url}: {exc}", exc.kind, exchange) from None
-            except requests.RequestException as exc:
-                exchange.elapsed_ms = (time.monotonic() - started) * 1000
-                kind, text = describe_transport_error(exc)
-                if watch.fired:
-                    kind, text = "timeout", f"no complete answer within {timeout * 3:.0f} s (the server drip-fed it)"
-                exchange.error = self.redact(text)
-                raise TransportError(f"{method} {exchange.url}: {exchange.error}", kind, exchange) from None
+                exchange.error = self.redact(str(exc)) or str(exc)
+                raise TransportError(f"{method} {exchange.url}: {exchange.error}", exc.kind, exchange) from None
             exchange.elapsed_ms = (time.monotonic() - started) * 1000
-            exchange.status = response.status_code
-            exchange.reason = response.reason or ""
-            exchange.response_headers = self.redact.headers(dict(response.headers))
-            exchange.response_body = self.redact(raw.decode(response.encoding or "utf-8", "replace"))
+            exchange.status = answer.status
+            exchange.reason = answer.reason
+            exchange.response_headers = self.redact.headers(answer.headers)
+            exchange.response_body = self.redact(answer.body.decode(answer.encoding or "utf-8", "replace"))
             exchange._json = _OMIT
-            if response.status_code != 429 or not self.retry_429:
+            if answer.status != 429 or not self.retry_429:
                 self._throttled_out = False
                 return
             if attempt == MAX_429_RETRIES or self._throttled_out:
@@ -364,7 +364,7 @@ class ScimClient:
                     self.findings.append(f"{method} {exchange.url}: still 429 after {MAX_429_RETRIES} retries; "
                                          "later 429s are not retried until the server answers otherwise")
                 return
-            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            retry_after = _retry_after_seconds(answer.header("Retry-After"))
             if retry_after is None:
                 self.findings.append(f"{method} {exchange.url}: 429 without a usable Retry-After header")
                 retry_after = 1.0
@@ -375,6 +375,36 @@ class ScimClient:
                 return
             exchange.retries += 1
             time.sleep(retry_after)
+
+    def _over_requests(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
+                       timeout: float) -> Answer:
+        """The client's own transport: requests, with one deadline over the whole exchange and a size limit."""
+        __tracebackhide__ = True  # `headers` carries the plain token (see `request`)
+        watch: _Watch | None = None  # set once the deadline runs (preparing the request can fail before)
+        try:
+            # What Session.prepare_request does, without copying the session's cookie jar and settings for
+            # every request: the session's headers under ours, its cookie jar, its hooks.
+            prepared = requests.PreparedRequest()
+            prepared.prepare(method=method, url=url, headers={**self.session.headers, **headers},
+                             data=body, cookies=self.session.cookies, hooks=self.session.hooks)
+            prepared.url = url  # the query goes out exactly as built, not re-quoted
+            if "User-Agent" not in headers:
+                # urllib3 adds its own User-Agent unless told to skip it: the IdP sends none at all.
+                prepared.headers["User-Agent"] = SKIP_HEADER
+            started = time.monotonic()
+            with _deadline(timeout * 3) as watch:
+                response = self.session.send(prepared, timeout=timeout, allow_redirects=False, stream=True)
+                raw = self._read_limited(response, started, timeout)
+            if watch.fired:
+                # Cut off mid-headers, http.client takes what it got for a complete (and wrong) answer.
+                raise TransportError(f"no complete answer within {timeout * 3:.0f} s (the server drip-fed it)",
+                                     "timeout", None)  # type: ignore[arg-type]
+        except requests.RequestException as exc:
+            kind, text = describe_transport_error(exc)
+            if watch is not None and watch.fired:
+                kind, text = "timeout", f"no complete answer within {timeout * 3:.0f} s (the server drip-fed it)"
+            raise TransportError(text, kind, None) from None  # type: ignore[arg-type]
+        return Answer(response.status_code, response.reason or "", dict(response.headers), raw, response.encoding)
 
     @staticmethod
     def _read_limited(response: requests.Response, started: float, timeout: float) -> bytes:

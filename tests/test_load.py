@@ -287,6 +287,10 @@ def test_locust_master_and_two_workers_on_loopback(tmp_path: Path, server: Refer
     jsonschema.Draft202012Validator(SCHEMA).validate(document)
     assert set(outcomes(document).values()) <= {"pass", "not-applicable"}
     assert document["load"]["settings"]["locust_workers"] == 2
+    # Each worker says what it sent and the CPU it spent on it (bench/load.py reads CPU per request from it).
+    workers = document["load"]["workers"]
+    assert [w["index"] for w in workers] == [0, 1] and all(w["cpu_s"] > 0 for w in workers)
+    assert sum(w["requests"] for w in workers) == document["load"]["summary"]["requests"]
     kinds = document["load"]["summary"]["kinds"]
     assert kinds["create-user"]["statuses"] == {"201": 20} and kinds["race-create"]["statuses"] == {"201": 1, "409": 7}
     assert len(list(tmp_path.glob("*.w*.journal.jsonl"))) == 2

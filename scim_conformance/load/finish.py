@@ -26,6 +26,8 @@ class Measured:
     phases: list[str] = field(default_factory=list)
     stopped_by: str | None = None
     job_errors: list[str] = field(default_factory=list)
+    # Under Locust, per worker: its requests and the CPU it spent on the cycle (the generator's own cost).
+    workers: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def merged(cls, reports: list[dict[str, Any]]) -> Measured:
@@ -38,6 +40,9 @@ class Measured:
         measured.phases = reports[0]["phases"]
         measured.stopped_by = next((r["stopped_by"] for r in reports if r["stopped_by"]), None)
         measured.job_errors = [e for r in reports for e in r["job_errors"]]
+        measured.workers = [{"index": r["index"], "cpu_s": r["cpu_s"],
+                             "requests": sum(len(v) for v in r["measurements"]["latencies"].values())}
+                            for r in reports]
         return measured
 
 
@@ -74,8 +79,10 @@ def finish_load(run: Run[LoadOptions], measured: Measured, *, interrupted: bool)
                             concurrency=options.concurrency, stimulus=stimulus, stopped_by=measured.stopped_by):
             record["outcome"] = run.results.check_outcome(record["outcome"], record["failed_requirements"])
             run.results.add(record)
-    load = {"settings": settings(options), "phases": measured.phases, "stopped_by": measured.stopped_by,
+    load: dict[str, Any] = {"settings": settings(options), "phases": measured.phases, "stopped_by": measured.stopped_by,
             "job_errors": measured.job_errors[:20], "summary": measured.measurements.summary()}
+    if measured.workers:
+        load["workers"] = measured.workers
     return finish(run, interrupted=interrupted, load=load)
 
 

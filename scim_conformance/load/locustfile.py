@@ -19,28 +19,50 @@ measured back to the command, which finishes the run. Started by hand, the maste
 
 from __future__ import annotations
 
+import functools
 import json
+import resource
+import ssl
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from locust import User, constant, events, task
+import gevent  # type: ignore[import-untyped]  # gevent (Locust's) ships no type hints
+import gevent.ssl  # type: ignore[import-untyped]
+import locust.runners
+from geventhttpclient.response import HTTPParseError
+from geventhttpclient.url import URL
+from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from scim_conformance import options
+from scim_conformance.client import MAX_RESPONSE_BYTES, Answer, TransportError
 from scim_conformance.identities import IdentityFactory
 from scim_conformance.journal import Journal
 from scim_conformance.load.finish import Measured, add_journals, finish_load, worker_client_options, worker_journal
 from scim_conformance.load.generator import Phase, PhaseQueue, Sender, Traffic
 from scim_conformance.load.measurements import Measurements
 from scim_conformance.load.scenario import RACE_WIDTH, EntraCycle, ProbeResult
-from scim_conformance.options import LoadOptions
+from scim_conformance.options import DEFAULT_PROFILE, LoadOptions
 from scim_conformance.outcomes import document_exit_code
+from scim_conformance.profile import load_profile
+from scim_conformance.requirements import load_registry
 from scim_conformance.run import Plan, Run, connect, plan, start
 
 DONE_MESSAGE = "scim-load-done"
+
+# What a worker reads once (the registry, a profile, faker's word lists) is read here, while the file is imported,
+# before the process talks to the master: read later, it would block the whole gevent process for seconds on a
+# busy machine, the master would miss the worker's heartbeats, count it gone and stop the run.
+IdentityFactory(load_profile(DEFAULT_PROFILE), "warm", 0).mapping_report()
+load_registry()
+# A worker's heartbeat may be late by seconds on a starved machine (a shared CI runner, the defect matrix beside
+# it), and Locust's master stops the whole run once it misses three: the master reads this when a worker joins
+# and at every heartbeat, so it is set here, in the master's process too. A worker that really died still ends
+# the run (workers.py waits for the master, the sweep runs).
+locust.runners.HEARTBEAT_LIVENESS = 15
 
 
 @events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]  # Locust's hooks are untyped
@@ -73,6 +95,9 @@ class WorkerShare:
                                self.plan.prefix)
         identities = IdentityFactory(self.plan.profile, f"{self.plan.prefix}-w{self.index}",
                                      self.plan.seed + self.index, given.email_domain)
+        # faker's word lists are read here, as run.start reads them, not by the first job: reading them blocks the
+        # whole gevent process, which would show as a pause of every request in flight.
+        identities.mapping_report()
         self.cycle = EntraCycle(self.plan.profile, identities, self.journal, users=given.users, groups=given.groups,
                                 share=(self.index, count))
         self.measurements = Measurements()
@@ -86,6 +111,7 @@ class WorkerShare:
         self.queue = PhaseQueue(phases, self.traffic)
         self.reported = False
         self._lock = threading.Lock()
+        self.cpu_at_start = _cpu_seconds()  # this worker's CPU for the cycle itself, start-up left out
 
     def client(self, **overrides: Any) -> Any:
         return connect(self.plan, self.base_url, self.token, **worker_client_options(), **overrides)
@@ -119,12 +145,18 @@ class WorkerShare:
             "stopped_by": self.traffic.stopped_by, "job_errors": self.traffic.job_errors[:20],
             "probes": [p.as_data() for p in self.probes],
             "journal": self.journal.path.read_text(encoding="utf-8") if self.journal.path else "",
+            "cpu_s": round(_cpu_seconds() - self.cpu_at_start, 3),
         }
         runner = self.environment.runner
         if isinstance(runner, WorkerRunner):
             runner.send_message(DONE_MESSAGE, data)
         else:
             _MASTER["master"].collect(data)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 _SHARE: dict[str, WorkerShare] = {}
@@ -162,18 +194,60 @@ class _Provisioning:
         self.sender.client.close()
 
 
-class EntraProvisioning(_Provisioning, User):
-    """The cycle's requests sent through the run's own client (requests): the user class `load` starts."""
+class EntraProvisioning(_Provisioning, FastHttpUser):
+    """The cycle's requests sent by the run's own client (the same bodies, headers, redaction and measurements)
+    through this user's geventhttpclient pool instead of requests: a third of the CPU per request."""
 
     wait_time = constant(0)
+    max_redirects = 0  # a redirect is the server's answer, never followed (as the client never follows one)
+    max_retries = 0
 
     def on_start(self) -> None:
         self.share = _share(self.environment)
-        self.sender = Sender(self.share.client(), self.share.traffic)
+        self.sender = Sender(self.share.client(transport=OverFastHttp(self.client)), self.share.traffic)
 
     @task
     def job(self) -> None:
         self.next_job()
+
+
+class OverFastHttp:
+    """A transport for the run's client (`client.Transport`): one request over a FastHttpUser's connection pool,
+    the answer as the client records it; no answer is a TransportError of the client's kinds."""
+
+    def __init__(self, session: Any) -> None:
+        self.pool = session.client.clientpool
+
+    def __call__(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Answer:
+        target = URL(url)
+        try:
+            response = self.pool.get_client(target).request(method, target.request_uri, body=body, headers=headers)
+            try:
+                raw = response.read(MAX_RESPONSE_BYTES + 1)
+            finally:
+                response.release()
+        except (TimeoutError, gevent.Timeout):
+            raise TransportError("no answer within the request timeout", "timeout", None) from None  # type: ignore[arg-type]
+        except ssl.SSLError as exc:
+            raise TransportError(f"TLS handshake failed ({exc})", "tls", None) from None  # type: ignore[arg-type]
+        except ConnectionRefusedError:
+            raise TransportError("connection refused", "unreachable", None) from None  # type: ignore[arg-type]
+        except (OSError, HTTPParseError) as exc:
+            raise TransportError(f"connection broken ({exc})", "reset", None) from None  # type: ignore[arg-type]
+        if len(raw) > MAX_RESPONSE_BYTES:
+            raise TransportError(f"response body larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB", "oversized",
+                                 None)  # type: ignore[arg-type]
+        return Answer(response.status_code, getattr(response, "status_message", "") or "", dict(response.items()), raw)
+
+
+def _configure_users(given: LoadOptions) -> None:
+    """The FastHttpUser settings from the run's options: its target, timeout and TLS verification."""
+    EntraProvisioning.host = given.scim_url
+    EntraProvisioning.network_timeout = EntraProvisioning.connection_timeout = given.timeout
+    EntraProvisioning.insecure = given.verify is False
+    if isinstance(given.verify, str):
+        EntraProvisioning.ssl_context_factory = functools.partial(gevent.ssl.create_default_context,
+                                                                  cafile=given.verify)
 
 
 class _Master:
@@ -213,6 +287,7 @@ _MASTER: dict[str, _Master] = {}
 
 @events.init.add_listener  # type: ignore[untyped-decorator]  # Locust's hooks are untyped
 def _on_init(environment: Any, **_kwargs: Any) -> None:
+    _configure_users(_load_options(environment))
     if isinstance(environment.runner, WorkerRunner):
         return
     master = _MASTER["master"] = _Master(environment)
