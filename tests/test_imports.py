@@ -72,3 +72,11 @@ def test_no_import_circle():
 def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) == []
+
+
+def test_only_the_run_core_starts_the_bundled_server():
+    """Outside server/, one module constructs the reference server: run.start, for both kinds of run."""
+    constructing = sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
+                          if "server" not in path.relative_to(PACKAGE).parts[:1]
+                          and "ReferenceServer(" in path.read_text(encoding="utf-8"))
+    assert constructing == ["run.py"]
