@@ -23,9 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scim_conformance.load.cli import run_load
-from scim_conformance.load.run import LoadSettings
-from scim_conformance.profile import load_profile
+from scim_conformance.load.run import run_load
+from scim_conformance.options import LoadOptions
 
 TOKEN = "bench-load-token"
 
@@ -37,15 +36,15 @@ def cpu(who: int) -> float:
 
 def one(base: str, concurrency: int, workers: int, args: argparse.Namespace, report_dir: Path) -> tuple[float, float,
                                                                                                           int]:
-    settings = LoadSettings(profile=load_profile("entra-id"), base_url=base, token=TOKEN, users=args.users,
-                            groups=max(1, args.users // 100), concurrency=max(1, concurrency // max(workers, 1)),
-                            duration=args.duration, seed=1, report_dir=report_dir, locust_workers=workers,
-                            progress=open(os.devnull, "w"))  # noqa: SIM115
+    options = LoadOptions(scim_url=base, users=args.users, groups=max(1, args.users // 100),
+                          concurrency=max(1, concurrency // max(workers, 1)), duration=args.duration, seed=1,
+                          report_dir=str(report_dir), locust_workers=workers)
     who = resource.RUSAGE_CHILDREN if workers else resource.RUSAGE_SELF
     before = cpu(who)
-    code, document = run_load(settings)
+    with open(os.devnull, "w") as quiet:
+        code, document = run_load(options, progress=quiet, out=quiet)
     spent = cpu(who) - before
-    assert document is not None, f"run failed ({code})"
+    assert "load" in document, f"run failed ({code})"
     summary = document["load"]["summary"]
     return summary["served_per_second"], spent / max(summary["requests"], 1), summary["requests"]
 
@@ -58,6 +57,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=5000, help="users per run (more than the duration reaches)")
     args = parser.parse_args()
     root = Path(__file__).resolve().parents[1]
+    os.environ["SCIM_TOKEN"] = TOKEN  # the token of a load run (and of its Locust workers) is in the environment
     server = subprocess.Popen([sys.executable, "-m", "scim_conformance.server", "--port", "0", "--token", TOKEN],
                               stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(root)})
     print(f"Entra cycle, unpaced, {args.duration:g} s per run, reference server in its own process:")

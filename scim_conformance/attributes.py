@@ -91,10 +91,6 @@ class AttributePath:
     filter_value: str | None = None
     sub_attribute: str | None = None
 
-    @property
-    def is_extension(self) -> bool:
-        return self.schema is not None
-
 
 def parse_path(text: str, resource: str = "User") -> AttributePath:
     match = _PATH.match(text.strip())

@@ -36,11 +36,21 @@ class Check:
 
 
 def _marker_ids(node: ast.FunctionDef) -> tuple[str, ...]:
+    """The ids of every requirement marker on a check, in order, as pytest reads them: the modules' alias
+    (`requirement = pytest.mark.requirement`, then `@requirement(...)`) and the full `@pytest.mark.requirement(...)`
+    (or `@mark.requirement(...)`) that CONTRIBUTING.md teaches."""
     ids: list[str] = []
     for decorator in node.decorator_list:
-        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "requirement":
+        if isinstance(decorator, ast.Call) and _is_requirement_marker(decorator.func):
             ids.extend(str(a.value) for a in decorator.args if isinstance(a, ast.Constant))
     return tuple(ids)
+
+
+def _is_requirement_marker(func: ast.expr) -> bool:
+    if isinstance(func, ast.Name):
+        return func.id == "requirement"
+    return isinstance(func, ast.Attribute) and func.attr == "requirement" and ast.unparse(func.value) in (
+        "pytest.mark", "mark")
 
 
 def checks(directory: Path | None = None, registry: Registry | None = None) -> Iterator[Check]:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from scim_conformance import __version__, options
+from scim_conformance import __version__, options, outcomes
 from scim_conformance.options import Connection, RunOptions
 from scim_conformance.outcomes import ExitCode
 from scim_conformance.paths import checks_dir
@@ -79,13 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
     argv, plugins = _pytest_call(run, list(args.pytest_args))
-    code = int(pytest.main(argv, plugins=plugins))
-    if run.dry_run and code == pytest.ExitCode.NO_TESTS_COLLECTED:
-        return ExitCode.OK  # a dry run deselects every check on purpose
-    # pytest's own codes for usage problems and empty selections fold into ours.
-    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
-        return ExitCode.USAGE
-    return code
+    return outcomes.from_pytest(int(pytest.main(argv, plugins=plugins)), dry_run=run.dry_run)
 
 
 def _without_profiles(argv: list[str]) -> list[str]:
@@ -136,10 +130,7 @@ def _run_each_profile(args: argparse.Namespace, profiles: list[str]) -> int:
     json_path, html_path = combined.write(report_dir, entries)
     print("\n".join(["", "scim-conformance: one verdict per identity provider", *combined.lines(entries),
                       f"combined report: {json_path} ({html_path.name})"]))
-    for worst in (ExitCode.USAGE, ExitCode.FAILED):
-        if worst in codes:
-            return worst
-    return next((c for c in codes if c), ExitCode.OK)
+    return outcomes.worst(codes)
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:

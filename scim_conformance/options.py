@@ -1,8 +1,11 @@
-"""The run options, declared once: each field below feeds `scim-conformance` (argparse) and the pytest plugin.
+"""The run options, declared once: each field below feeds `scim-conformance` (argparse), the pytest plugin and
+the Locust entry point of a load run (`load/locustfile.py`, started by `load/workers.py`).
 
 A field's metadata says its flag on the command line (`cli`), its flag under pytest (`pytest`, where pytest or
 a common plugin already owns the short spelling: `--strict`, `--timeout`), its help, and which commands carry
-it. Messages quote the spelling the user actually typed (`Connection.flag`).
+it. Under Locust every option is spelled `--scim-<the CLI's name>` (`locust_flag`), because Locust owns the short
+names (`--users`, `--profile`); an option Locust itself carries (`locust=False`) is read from Locust's own. Messages
+quote the spelling the user actually typed (`Connection.flag`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import argparse
 import dataclasses
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,14 +31,15 @@ class OptionError(Exception):
 
 
 def option(default: Any, cli: str | None, help: str, *, pytest: str | None = None, metavar: str | None = None,
-           hidden: bool = False, cli_repeatable: bool = False) -> Any:
-    """A field of an options class; `cli=None` keeps it off the command line (pytest or internal only).
+           hidden: bool = False, cli_repeatable: str = "", locust: bool = True) -> Any:
+    """A field of an options class; `cli=None` keeps it off the command line (pytest, Locust or internal only).
 
-    `cli_repeatable`: the command line takes the flag several times (a list); the CLI runs once per value.
+    `cli_repeatable`: the command line of `run` takes the flag several times, once per run (the text is added to
+    the help there); `locust=False`: Locust's own option carries it (`-u`, `--expect-workers`).
     """
     factory_default: dict[str, Any] = {"default_factory": list} if isinstance(default, list) else {"default": default}
     return field(**factory_default, metadata={"cli": cli, "pytest": pytest or cli, "help": help, "metavar": metavar,
-                                              "hidden": hidden, "cli_repeatable": cli_repeatable})
+                                              "hidden": hidden, "cli_repeatable": cli_repeatable, "locust": locust})
 
 
 @dataclass(frozen=True)
@@ -116,13 +120,15 @@ class Connection:
 
 @dataclass(frozen=True)
 class Target(Connection):
-    """What every run against a target takes, a conformance run or a load run: the profile, where the reports
-    go, the data's seed, the strictness and, for the bundled server, its defect switches."""
+    """What every run against a target takes, a conformance run or a load run: the profile, the reports, the data's
+    seed, the strictness and, for the bundled server, its defect and quirk switches and its rate limit."""
 
-    profile: str = option(DEFAULT_PROFILE, "--profile",
-                          f"profile name or YAML file (default {DEFAULT_PROFILE}); repeat it for one report with a "
-                          "verdict per identity provider", cli_repeatable=True)
+    profile: str = option(DEFAULT_PROFILE, "--profile", f"profile name or YAML file (default {DEFAULT_PROFILE})",
+                          cli_repeatable="; repeat it for one report with a verdict per identity provider")
     report_dir: str = option("reports", "--report-dir", "where the JSON, JUnit and HTML reports go (default reports/)")
+    report: str = option(",".join(REPORT_FORMATS), "--report",
+                         f"the reports to write, comma-separated: {', '.join(REPORT_FORMATS)} (default all three); "
+                         "a CI gate may need only junit", pytest="--scim-report", metavar="FORMATS")
     seed: int | None = option(None, "--seed", "seed for the generated identities (default: random, printed)")
     email_domain: str | None = option(None, "--email-domain",
                                       "domain of generated userNames and emails (default: the profile's, else "
@@ -136,13 +142,33 @@ class Target(Connection):
     quirk: list[str] = option([], "--quirk",  # noqa: RUF009
                               "with the bundled server: switch one of its legal quirks on (see serve --list-quirks; "
                               "repeatable)", pytest="--reference-quirk", metavar="NAME")
+    server_rate_limit: float | None = option(None, "--server-rate-limit",
+                                             "with the bundled server: answer 429 with Retry-After beyond RPS "
+                                             "requests/s", pytest="--reference-rate-limit", metavar="RPS")
+
+    @property
+    def reports(self) -> frozenset[str]:
+        """The report formats this run writes (the terminal summary is always shown)."""
+        return frozenset(part.strip().lower() for part in self.report.split(",") if part.strip())
 
     def usage_problem(self) -> str | None:
         """What makes these options unusable before anything starts (one line), or None."""
-        for switch in ("defect", "quirk"):
+        unknown = sorted(self.reports - set(REPORT_FORMATS))
+        if unknown or not self.reports:
+            return (f"{self.flag('report')}: unknown format(s) {', '.join(unknown) or '(none given)'}; "
+                    f"choose from {', '.join(REPORT_FORMATS)}")
+        for switch in ("defect", "quirk", "server_rate_limit"):
             if getattr(self, switch) and self.scim_url:
                 return (f"{self.flag(switch)} applies to the bundled reference server only "
                         f"(drop {self.flag('scim_url')})")
+        if self.defect or self.quirk:
+            # Unknown switch names are refused here, before anything starts (a report directory, pytest, Locust).
+            from scim_conformance.server import Defects, Quirks
+
+            try:
+                Defects(self.defect), Quirks(self.quirk)
+            except ValueError as exc:
+                return str(exc)
         if self.scim_url and not self.has_credentials():
             return self.missing_token(self.scim_url)
         return None
@@ -161,20 +187,44 @@ class RunOptions(Target):
     no_advisory: bool = option(False, "--no-advisory",
                                "leave out the profile's advisory checks (e.g. the RFC 7644 section of an Entra run): "
                                "a shorter run, the same verdict")
-    report: str = option(",".join(REPORT_FORMATS), "--report",
-                         f"the reports to write, comma-separated: {', '.join(REPORT_FORMATS)} (default all three); "
-                         "a CI gate may need only junit", pytest="--scim-report", metavar="FORMATS")
 
-    @property
-    def reports(self) -> frozenset[str]:
-        """The report formats this run writes (the terminal summary is always shown)."""
-        return frozenset(part.strip().lower() for part in self.report.split(",") if part.strip())
+
+@dataclass(frozen=True)
+class LoadOptions(Target):
+    """Everything `scim-conformance load` takes, on this machine's threads or on Locust workers."""
+
+    users: int = option(200, "--users", "users in the initial cycle, all workers together (default 200)", metavar="N")
+    groups: int = option(10, "--groups", "groups in the initial cycle (default 10)", metavar="N")
+    rate: float = option(0.0, "--rate", "at most R requests/s, all workers together (default 0: as fast as "
+                         "--concurrency allows, as Entra sends to a non-gallery app)", metavar="R")
+    concurrency: int = option(4, "--concurrency", "requests in flight (default 4; with --locust-workers, per worker)",
+                              metavar="C", locust=False)
+    duration: float = option(120.0, "--duration", "stop sending the cycle after S seconds (default 120); removal "
+                             "still runs", metavar="S")
+    max_requests: int = option(20000, "--max-requests", "stop sending the cycle after N requests (default 20000); "
+                               "removal still runs", metavar="N")
+    gallery: bool = option(False, "--gallery",
+                           "judge as for Entra gallery certification: 25 requests/s is a MUST, not a SHOULD")
+    locust_workers: int = option(0, "--locust-workers", "run the cycle on K local Locust workers (needs the 'load' "
+                                 "extra)", metavar="K", locust=False)
+    # Set by `load --locust-workers` for the Locust master it starts: the run's report stem, and where the master
+    # hands what the workers measured back to the command, which finishes the run.
+    stem: str | None = option(None, None, "internal: the file name stem of the run's reports", hidden=True)
+    handoff: str | None = option(None, None, "internal: where the Locust master writes what the workers measured",
+                                 hidden=True)
 
     def usage_problem(self) -> str | None:
-        unknown = sorted(self.reports - set(REPORT_FORMATS))
-        if unknown or not self.reports:
-            return (f"{self.flag('report')}: unknown format(s) {', '.join(unknown) or '(none given)'}; "
-                    f"choose from {', '.join(REPORT_FORMATS)}")
+        for name in ("users", "concurrency", "max_requests"):
+            if getattr(self, name) < 1:
+                return f"{self.flag(name)} must be at least 1"
+        if self.groups < 0 or self.rate < 0 or self.locust_workers < 0:
+            return (f"{self.flag('groups')}, {self.flag('rate')} and {self.flag('locust_workers')} must not be "
+                    "negative")
+        if self.duration <= 0:
+            return f"{self.flag('duration')} must be positive"
+        if self.locust_workers and self.oauth_token_url:
+            return (f"{self.flag('locust_workers')} takes a static token (${self.scim_token_env}), not "
+                    f"{self.flag('oauth_token_url')}")
         return super().usage_problem()
 
 
@@ -204,8 +254,8 @@ _CONVERT = {"float": float, "int": int, "str": str}
 
 def _arguments(f: dataclasses.Field[Any], spelling: str, repeatable: bool = False) -> tuple[list[str], dict[str, Any]]:
     meta, kind = f.metadata, _kind(f)
-    repeatable = repeatable and meta["cli_repeatable"]
-    kwargs: dict[str, Any] = {"dest": f.name, "help": meta["help"]}
+    repeatable = repeatable and bool(meta["cli_repeatable"])
+    kwargs: dict[str, Any] = {"dest": f.name, "help": meta["help"] + (meta["cli_repeatable"] if repeatable else "")}
     if kind == "bool":
         kwargs.update(action="store_true", default=False)
     elif kind == "list" or repeatable:
@@ -214,7 +264,7 @@ def _arguments(f: dataclasses.Field[Any], spelling: str, repeatable: bool = Fals
         kwargs.update(type=_CONVERT[kind], default=f.default)
     if meta["metavar"] and kind != "bool":
         kwargs["metavar"] = meta["metavar"]
-    return [meta[spelling]], kwargs
+    return [locust_flag(f) if spelling == "locust" else meta[spelling]], kwargs
 
 
 def add_to_argparse(parser: argparse.ArgumentParser, cls: type, *, repeatable: bool = False) -> None:
@@ -229,26 +279,59 @@ def add_to_argparse(parser: argparse.ArgumentParser, cls: type, *, repeatable: b
 
 
 def add_to_pytest(group: Any) -> None:
-    """Register the run options with pytest (dest `scim_<name>`, so no other plugin's option is shadowed).
+    """Register the run options with pytest (dest `scim_<name>`, so no other plugin's option is shadowed)."""
+    _add_prefixed(group, RunOptions, "pytest")
 
-    A scalar's pytest default is None, so that the plugin can tell an option given (`--profile entra-id`
-    makes a run a conformance run) from one left out; `from_pytest` fills in the field's own default.
-    """
-    for f in _fields(RunOptions):
-        names, kwargs = _arguments(f, "pytest")
+
+def add_to_locust(group: Any) -> None:
+    """Register the load options with Locust's parser (`locust_flag` spelling, dest `scim_<name>`)."""
+    _add_prefixed(group, LoadOptions, "locust")
+
+
+def _add_prefixed(group: Any, cls: type, spelling: str) -> None:
+    """A scalar's default here is None, so that a caller can tell an option given (`--profile entra-id` makes a
+    pytest run a conformance run) from one left out; `_from_prefixed` fills in the field's own default."""
+    for f in _fields(cls):
+        if spelling == "locust" and not f.metadata["locust"]:
+            continue
+        names, kwargs = _arguments(f, spelling)
         kwargs["dest"] = f"scim_{f.name}"
         if "type" in kwargs:
             kwargs["default"] = None
-        group.addoption(*names, **kwargs)
+        if f.metadata["hidden"]:
+            kwargs["help"] = argparse.SUPPRESS
+        if hasattr(group, "addoption"):  # pytest's option group
+            group.addoption(*names, **kwargs)
+        else:  # an argparse group (Locust's parser)
+            group.add_argument(*names, **kwargs)
+
+
+def locust_flag(f: dataclasses.Field[Any]) -> str:
+    """`--scim-<the CLI's name>` (`--scim-users`, `--scim-url`, `--scim-from-cli` for an internal field)."""
+    name = str(f.metadata["cli"] or f.metadata["pytest"] or f"--{f.name.replace('_', '-')}").removeprefix("--")
+    return f"--scim-{name.removeprefix('scim-')}"
 
 
 def given(config: Any, name: str) -> bool:
     return config.getoption(f"scim_{name}") is not None
 
 
+def _from_prefixed(cls: type[T], get: Any, spelling: str) -> T:
+    names = [f.name for f in _fields(cls) if spelling != "locust" or f.metadata["locust"]]
+    values = {name: get(f"scim_{name}") for name in names}
+    return cls(**{name: value for name, value in values.items() if value is not None})
+
+
 def from_pytest(config: Any) -> RunOptions:
-    values = {f.name: config.getoption(f"scim_{f.name}") for f in _fields(RunOptions)}
-    return RunOptions(**{name: value for name, value in values.items() if value is not None})
+    return _from_prefixed(RunOptions, config.getoption, "pytest")
+
+
+def from_locust(parsed: Any, *, workers: int, master: bool) -> LoadOptions:
+    """The load options from Locust's parsed options. Those Locust carries itself: the concurrency is `-u` (all
+    workers together, `workers` of them), and only the master counts the workers."""
+    options = _from_prefixed(LoadOptions, lambda dest: getattr(parsed, dest, None), "locust")
+    return dataclasses.replace(options, concurrency=max(1, int(getattr(parsed, "num_users", 0) or 1) // workers),
+                               locust_workers=workers if master else 0)
 
 
 def from_namespace(cls: type[T], args: argparse.Namespace) -> T:
@@ -264,9 +347,21 @@ def from_namespace(cls: type[T], args: argparse.Namespace) -> T:
 
 def pytest_argv(options: RunOptions) -> list[str]:
     """The same options, spelled for the pytest plugin (only those that differ from their default)."""
+    return _argv(options, "pytest")
+
+
+def locust_argv(options: LoadOptions) -> list[str]:
+    """The same options, spelled for the Locust entry point (those Locust carries itself left out)."""
+    return _argv(options, "locust")
+
+
+def _argv(options: Any, spelling: str) -> list[str]:
     argv: list[str] = []
-    for f in _fields(RunOptions):
-        value, kind, flag = getattr(options, f.name), _kind(f), f.metadata["pytest"]
+    for f in _fields(type(options)):
+        if spelling == "locust" and not f.metadata["locust"]:
+            continue
+        value, kind = getattr(options, f.name), _kind(f)
+        flag = locust_flag(f) if spelling == "locust" else f.metadata[spelling]
         if kind == "bool":
             argv += [flag] if value else []
         elif kind == "list":
@@ -275,7 +370,3 @@ def pytest_argv(options: RunOptions) -> list[str]:
         elif value is not None and value != f.default:
             argv += [flag, str(value)]
     return argv
-
-
-def flags(cls: type, spelling: str = "cli") -> Sequence[str]:
-    return [f.metadata[spelling] for f in _fields(cls) if f.metadata[spelling]]

@@ -6,8 +6,9 @@ from here, so that no view can call a finding by another name than the others do
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import IntEnum, StrEnum
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -65,7 +66,8 @@ def rank(outcome: str) -> int:
 
 
 class ExitCode(IntEnum):
-    """The process exit codes of `scim-conformance` and of a conformance pytest run (for CI gates)."""
+    """The process exit codes of `scim-conformance` (run and load) and of a conformance pytest run (for CI gates);
+    mapped from what a run came to here and nowhere else (`exit_code`, `from_pytest`, `worst`)."""
 
     OK = 0  # every MUST requirement that was run passes (SHOULD deviations are reported, not fatal)
     FAILED = 1  # a MUST requirement fails (any, with --strict)
@@ -76,6 +78,50 @@ class ExitCode(IntEnum):
     def epilog(cls) -> str:
         return ("Exit codes: 0 every MUST requirement run passes; 1 a MUST requirement fails; 2 usage or profile "
                 "error; 3 target unreachable or unusable, or nothing could be judged.")
+
+
+def exit_code(verdict: Mapping[str, Any], *, interrupted: bool = False, preflight: bool = False,
+              collected: bool = True) -> ExitCode:
+    """The exit code of a finished run, from its verdict: an interrupt is a usage stop (2), a target stopped at
+    preflight is unusable (3), a run that selected nothing is a usage error (2), else the verdict decides."""
+    if interrupted:
+        return ExitCode.USAGE
+    if preflight:
+        return ExitCode.UNUSABLE
+    if not collected:
+        return ExitCode.USAGE
+    if verdict["ready"] is False:
+        return ExitCode.FAILED
+    if verdict["ready"] is None and not verdict["partial"]:
+        return ExitCode.UNUSABLE
+    return ExitCode.OK
+
+
+def document_exit_code(document: Mapping[str, Any], *, collected: bool = True) -> ExitCode:
+    """`exit_code` of a result document (its run says whether it was interrupted or stopped at preflight)."""
+    run = document["run"]
+    return exit_code(document["verdict"], interrupted=bool(run.get("interrupted")),
+                     preflight=bool(run.get("preflight")), collected=collected)
+
+
+def from_pytest(code: int, *, dry_run: bool = False) -> int:
+    """`run`'s exit code from pytest's: pytest's own usage errors and empty selections fold into ours (a dry
+    run deselects every check on purpose); a code the plugin set is already ours."""
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        return ExitCode.OK if dry_run else ExitCode.USAGE
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return ExitCode.USAGE
+    return code
+
+
+def worst(codes: Iterable[int]) -> int:
+    """One exit code for several runs (`run --profile A --profile B`): a usage error, else a failure, else the
+    first other non-zero code."""
+    codes = list(codes)
+    for code in (ExitCode.USAGE, ExitCode.FAILED):
+        if code in codes:
+            return code
+    return next((c for c in codes if c), ExitCode.OK)
 
 
 class Unjudged(pytest.skip.Exception):  # type: ignore[name-defined,misc]  # pytest exposes Skipped only here

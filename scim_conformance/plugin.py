@@ -13,14 +13,15 @@ from typing import Any
 
 import pytest
 
-from scim_conformance import judge, options, report
+from scim_conformance import judge, options
 from scim_conformance.client import ScimClient
 from scim_conformance.expect import RequirementFailure, not_applicable
 from scim_conformance.identities import IdentityFactory
-from scim_conformance.options import OptionError
-from scim_conformance.outcomes import ExitCode, Unjudged
+from scim_conformance.options import OptionError, RunOptions
+from scim_conformance.outcomes import ExitCode, Unjudged, document_exit_code
 from scim_conformance.paths import checks_dir
 from scim_conformance.profile import Profile, ProfileError
+from scim_conformance.report import hooks as report
 from scim_conformance.report import terminal
 from scim_conformance.resources import Resources
 from scim_conformance.results import CheckRecord
@@ -28,7 +29,7 @@ from scim_conformance.run import DOCUMENT_KEY, PLAN_KEY, RUN_KEY, Plan, Run, fin
 
 RECORD_KEY = pytest.StashKey[CheckRecord]()
 # pytest_runtest_logreport sees only the report; one conformance run per process, so it finds the plan here.
-_CONTROLLER: dict[str, Plan] = {}
+_CONTROLLER: dict[str, Plan[RunOptions]] = {}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,10 +59,9 @@ def pytest_configure(config: pytest.Config) -> None:
     _CONTROLLER["plan"] = the_plan
     config.addinivalue_line("markers", "requirement(*ids): the requirement ids a conformance check verifies")
     if not hasattr(config, "workerinput") and not the_plan.options.dry_run:
-        # Every view of the run is written next to the others, named after the profile and the time.
-        junit, page = the_plan.report_file("junit"), the_plan.report_file("html")
-        if junit and not getattr(config.option, "xmlpath", None):
-            config.option.xmlpath = str(junit)
+        # Every view of the run is written next to the others, named after the profile and the time (the result
+        # document and JUnit by run.finish, the page by pytest-html).
+        page = the_plan.report_file("html")
         if page and hasattr(config.option, "htmlpath") and not config.option.htmlpath:
             config.option.htmlpath = str(page)
             config.option.self_contained_html = True
@@ -82,7 +82,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(str(exc), returncode=ExitCode.USAGE)
 
 
-def _run(config: pytest.Config) -> Run | None:
+def _run(config: pytest.Config) -> Run[RunOptions] | None:
     return config.stash.get(RUN_KEY, None)
 
 
@@ -140,7 +140,7 @@ def requirement_ids(item: pytest.Item) -> list[str]:
 
 # --- fixtures ---------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def scim_run(request: pytest.FixtureRequest) -> Run:
+def scim_run(request: pytest.FixtureRequest) -> Run[RunOptions]:
     run = _run(request.config)
     if run is None:
         pytest.skip("not a conformance run")
@@ -148,45 +148,45 @@ def scim_run(request: pytest.FixtureRequest) -> Run:
 
 
 @pytest.fixture
-def scim(scim_run: Run) -> ScimClient:
+def scim(scim_run: Run[RunOptions]) -> ScimClient:
     return scim_run.client
 
 
 @pytest.fixture(scope="session")
-def profile(scim_run: Run) -> Profile:
+def profile(scim_run: Run[RunOptions]) -> Profile:
     return scim_run.profile
 
 
 @pytest.fixture(scope="session")
-def dialect(scim_run: Run) -> Any:
+def dialect(scim_run: Run[RunOptions]) -> Any:
     return scim_run.profile.dialect
 
 
 @pytest.fixture
-def requirement_id(scim_run: Run, request: pytest.FixtureRequest) -> str:
+def requirement_id(scim_run: Run[RunOptions], request: pytest.FixtureRequest) -> str:
     """The requirement a check shared by several IdPs counts against: of the ids it names, the one this profile uses."""
     ids = requirement_ids(request.node)
     return next((i for i in ids if i in scim_run.plan.applicable), ids[0])
 
 
 @pytest.fixture(scope="session")
-def identities(scim_run: Run) -> IdentityFactory:
+def identities(scim_run: Run[RunOptions]) -> IdentityFactory:
     return scim_run.identities
 
 
 @pytest.fixture
-def users(scim_run: Run, request: pytest.FixtureRequest) -> Iterator[Resources]:
+def users(scim_run: Run[RunOptions], request: pytest.FixtureRequest) -> Iterator[Resources]:
     yield from _resources(scim_run, "/Users", request)
 
 
 @pytest.fixture
-def groups(scim_run: Run, request: pytest.FixtureRequest) -> Iterator[Resources]:
+def groups(scim_run: Run[RunOptions], request: pytest.FixtureRequest) -> Iterator[Resources]:
     if not scim_run.profile.groups:
         not_applicable(f"profile {scim_run.profile.name} does not provision groups")
     yield from _resources(scim_run, "/Groups", request)
 
 
-def _resources(run: Run, endpoint: str, request: pytest.FixtureRequest) -> Iterator[Resources]:
+def _resources(run: Run[RunOptions], endpoint: str, request: pytest.FixtureRequest) -> Iterator[Resources]:
     manager = Resources(run.client, endpoint, run.journal, run.plan.options.read_only)
     try:
         yield manager
@@ -285,15 +285,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not interrupted and exitstatus in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return
     # An interrupted run still says what was found and what cleanup could not remove; its exit code stays.
-    config.stash[DOCUMENT_KEY] = finish(run, interrupted=interrupted)
-    if interrupted:
-        return
-    if run.preflight_error:
-        session.exitstatus = ExitCode.UNUSABLE
-    elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
-        session.exitstatus = ExitCode.USAGE
-    else:
-        session.exitstatus = run.results.exit_code()
+    document = config.stash[DOCUMENT_KEY] = finish(run, interrupted=interrupted)
+    if not interrupted:
+        session.exitstatus = document_exit_code(document,
+                                                collected=exitstatus != pytest.ExitCode.NO_TESTS_COLLECTED)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scim_conformance import __version__
-from scim_conformance.outcomes import ORDER, ExitCode, Outcome
+from scim_conformance.outcomes import ORDER, ExitCode, Outcome, exit_code
 from scim_conformance.profile import Profile
 from scim_conformance.requirements import Registry
 
@@ -63,16 +63,18 @@ class RunResults:
     def severity(self, requirement_id: str) -> str:
         return self.profile.severity.get(requirement_id, self.registry[requirement_id].severity)
 
+    def fails(self, broken: list[str]) -> bool:
+        """Does breaking these requirements fail the run, or is it a deviation? The one rule for checks and
+        requirements: a MUST (any requirement, with --strict) fails, an advisory one never does (e.g. the RFC in
+        an Entra report)."""
+        return any(self.strict or self.severity(r) == "MUST" for r in broken
+                   if r in self.registry and r not in self.advisory)
+
     def check_outcome(self, outcome: str, failed_requirements: list[str]) -> str:
-        """A failed check is a deviation when it broke only SHOULD/MAY requirements (and the run is not strict), or
-        only advisory ones (never failing, e.g. the RFC in an Entra report)."""
+        """A failed check is a deviation when what it broke does not fail the run (`fails`)."""
         if outcome != Outcome.FAIL or not failed_requirements:
             return outcome
-        if all(r in self.advisory for r in failed_requirements):
-            return Outcome.DEVIATION.value
-        if self.strict or any(self.severity(r) == "MUST" for r in failed_requirements if r in self.registry):
-            return outcome
-        return Outcome.DEVIATION.value
+        return outcome if self.fails(failed_requirements) else Outcome.DEVIATION.value
 
     def requirement_outcomes(self) -> dict[str, str]:
         # Only the profile's own requirements: another IdP's are no part of this run, not even "not applicable".
@@ -80,6 +82,8 @@ class RunResults:
         broken = (Outcome.FAIL, Outcome.DEVIATION)
         for check in self.checks:
             for rid in check["requirements"]:
+                if rid not in seen:
+                    continue  # a shared check's id for another profile
                 if check["outcome"] in broken:
                     if rid in check["failed_requirements"]:
                         seen[rid].add("fail")
@@ -96,8 +100,7 @@ class RunResults:
         outcomes = {}
         for rid, found in seen.items():
             if "fail" in found:
-                judged = (self.severity(rid) == "MUST" or self.strict) and rid not in self.advisory
-                outcome = Outcome.FAIL if judged else Outcome.DEVIATION
+                outcome = Outcome.FAIL if self.fails([rid]) else Outcome.DEVIATION
             elif "error" in found:
                 outcome = Outcome.ERROR
             elif "pass" in found:
@@ -149,12 +152,7 @@ class RunResults:
                 "failing": failing, "errors": errors, "counts": counts}
 
     def exit_code(self) -> ExitCode:
-        verdict = self.verdict()
-        if verdict["ready"] is False:
-            return ExitCode.FAILED
-        if verdict["ready"] is None and not verdict["partial"]:
-            return ExitCode.UNUSABLE
-        return ExitCode.OK
+        return exit_code(self.verdict())
 
     def document(self) -> dict[str, Any]:
         outcomes = self.requirement_outcomes()
@@ -199,8 +197,8 @@ class RunResults:
             "checks": self.checks,
         }
 
-    def write_json(self, path: Path) -> dict[str, Any]:
-        document = self.document()
+    def write_json(self, path: Path, document: dict[str, Any] | None = None) -> dict[str, Any]:
+        document = self.document() if document is None else document
         path.parent.mkdir(parents=True, exist_ok=True)
         # Compact: an indent makes json fall back from its C encoder to the Python one, three times slower on a
         # document of a megabyte and more (every transcript); `python -m json.tool` indents it for reading.

@@ -10,8 +10,8 @@ from scim_conformance import expect
 from scim_conformance.attributes import get_attribute, parse_path, path_shaped_keys
 from scim_conformance.attributes import read as value_at
 from scim_conformance.client import Exchange, ScimClient
+from scim_conformance.dialect import Dialect
 from scim_conformance.identities import IdentityFactory
-from scim_conformance.profile import Dialect
 from scim_conformance.resources import Resources, plain_body
 
 

@@ -39,7 +39,6 @@ from scim_conformance.profile import ProfileError, load_profile
 from scim_conformance.sources import SOURCE_GROUP_ATTRIBUTES, SOURCE_USER_ATTRIBUTES
 
 # Fields of each Graph resource in an export (Microsoft Graph v1.0 and beta), and what each must be.
-_ANY = (str, int, float, bool, list, dict, type(None))
 _STR, _BOOL, _INT, _LIST, _DICT = (str, type(None)), (bool, type(None)), (int, type(None)), (list, type(None)), (
     dict, type(None))
 _ODATA = {"@odata.type": _STR, "@odata.context": _STR, "@odata.id": _STR}

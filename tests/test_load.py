@@ -23,9 +23,9 @@ import jsonschema
 import pytest
 import yaml
 
-from scim_conformance.load.cli import run_load
-from scim_conformance.load.run import LoadSettings
+from scim_conformance.load.run import run_load
 from scim_conformance.load.scenario import RACE_WIDTH
+from scim_conformance.options import LoadOptions
 from scim_conformance.profile import load_profile
 from scim_conformance.server import ReferenceServer
 from tests.suite_runner import FAILING
@@ -40,11 +40,9 @@ SCHEMA = json.loads((ROOT / "fixtures" / "result.schema.json").read_text(encodin
 
 
 def load(tmp_path: Path, *, users: int = 30, groups: int = 3, duration: float = 3.0, **extra: Any) -> dict[str, Any]:
-    settings = LoadSettings(profile=load_profile("entra-id"), base_url=None, token=None, users=users, groups=groups,
-                            duration=duration, seed=7, report_dir=tmp_path, progress=open(os.devnull, "w"),  # noqa: SIM115
-                            **extra)
-    code, document = run_load(settings)
-    assert document is not None
+    options = LoadOptions(users=users, groups=groups, duration=duration, seed=7, report_dir=str(tmp_path), **extra)
+    with open(os.devnull, "w") as quiet:
+        code, document = run_load(options, progress=quiet, out=quiet)
     jsonschema.Draft202012Validator(SCHEMA).validate(document)
     document["_exit"] = code
     return document
@@ -86,7 +84,7 @@ def test_throughput_is_a_should_unless_gallery(throttled: dict[str, Any]):
 @pytest.mark.parametrize("defect", sorted(LOAD_PROBES))
 def test_load_defect_is_caught(tmp_path: Path, defect: str):
     entry = LOAD_PROBES[defect]
-    document = load(tmp_path, defects=(defect,), server_rate_limit=entry.get("rate_limit"),
+    document = load(tmp_path, defect=[defect], server_rate_limit=entry.get("rate_limit"),
                     users=entry.get("users", 60 if entry.get("rate_limit") else 30), duration=entry.get("seconds", 3),
                     concurrency=entry.get("concurrency", 4))
     assert failing(document) == set(entry["fails"]), outcomes(document)
@@ -181,6 +179,33 @@ def test_bad_options_are_one_line(tmp_path: Path):
     assert not list(tmp_path.iterdir())
 
 
+def test_an_unknown_quirk_is_refused_as_by_run(tmp_path: Path):
+    """The bundled server is started by the one run core: `load` refuses what `run` refuses, in one line."""
+    for command in ("load", "run"):
+        done = subprocess.run([sys.executable, "-m", "scim_conformance.cli", command, "--quirk", "no-such-quirk",
+                               "--report-dir", str(tmp_path / command)], capture_output=True, text=True, timeout=60,
+                              env=_env(), cwd=tmp_path)
+        assert done.returncode == 2, (command, done.stderr[-2000:])
+        assert "unknown quirk(s): no-such-quirk" in done.stderr and "Traceback" not in done.stderr, done.stderr
+        assert not (tmp_path / command).exists()
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_strict_exits_alike_on_threads_and_on_locust(tmp_path: Path, workers: int):
+    """A SHOULD broken (429 without Retry-After) fails a --strict load run, on threads as on Locust workers."""
+    if workers and importlib.util.find_spec("locust") is None:
+        pytest.skip("Locust is not installed (the 'load' extra)")
+    argv = [sys.executable, "-m", "scim_conformance.cli", "load", "--report-dir", str(tmp_path), "--seed", "5",
+            "--defect", "throttle-without-retry-after", "--server-rate-limit", "40", "--users", "30",
+            "--groups", "2", "--duration", "10", "--locust-workers", str(workers)]
+    for strict, code in ((True, 1), (False, 0)):
+        done = subprocess.run(argv + (["--strict"] if strict else []), capture_output=True, text=True, timeout=180,
+                              env=_env())
+        assert done.returncode == code, (strict, done.stdout[-2000:], done.stderr[-3000:])
+        word = "FAIL " if strict else "deviation: "
+        assert word in done.stdout and "MISS" not in done.stdout, done.stdout
+
+
 # --- the report in a browser ---------------------------------------------------------------------------------
 PLOT_PROBE = """<script>
 """ + SETTLE + """
@@ -193,6 +218,9 @@ window.addEventListener("load", function () {
   found.verdictText = (document.querySelector("#scim-verdict .scim-verdict-line") || {}).textContent;
   found.throughput = box(document.getElementById("scim-throughput"));
   found.latency = box(document.getElementById("scim-latency"));
+  found.latencyOverTime = box(document.getElementById("scim-latency-timeline"));
+  found.latencyLines = document.querySelectorAll("#scim-latency-timeline polyline").length;
+  found.latencyPoints = document.querySelectorAll("#scim-latency-timeline circle").length;
   found.bars = document.querySelectorAll("#scim-throughput rect").length;
   found.latencyBars = document.querySelectorAll("#scim-latency rect").length;
   found.matrixRows = document.querySelectorAll(".scim-matrix tr[id^='req-']").length;
@@ -233,6 +261,10 @@ def test_report_plots_render_in_chromium(throttled: dict[str, Any], tmp_path: Pa
     assert found["verdictText"] == throttled["verdict"]["summary"]
     assert found["throughput"][0] > 300 and found["throughput"][1] > 100
     assert found["latency"][0] > 300 and found["latency"][1] > 100
+    # p50 and p95 per second, beside the requests per second: one point per second with answers, for each line.
+    assert found["latencyOverTime"][0] > 300 and found["latencyOverTime"][1] > 100 and found["latencyLines"] == 2
+    answered = sum(1 for s in throttled["load"]["summary"]["latency_timeline"] if s["answered"])
+    assert answered >= len(throttled["load"]["summary"]["timeline"]) // 2 and found["latencyPoints"] == 2 * answered
     assert found["bars"] >= len(throttled["load"]["summary"]["timeline"]) // 2
     assert found["latencyBars"] >= len(throttled["load"]["summary"]["kinds"])
     assert found["matrixRows"] == 6 and found["checks"] == 6 and found["link"].startswith("load::")
@@ -298,5 +330,10 @@ def test_measurements_merge_and_summarise():
     assert summary["throttling"] == {"with_retry_after": 1, "without_retry_after": 0, "waits_sufficed": 0,
                                      "waits_refused": 1}
     assert summary["timeline"][0] == {"2xx": 1} and summary["timeline"][1] == {"5xx": 1}
+    # Latency over time: only answered requests (the timeout is not one), each in the second it was answered,
+    # the second worker's shifted onto the first one's clock.
+    assert summary["latency_timeline"][:2] == [{"answered": 1, "p50_ms": 10.0, "p95_ms": 10.0},
+                                               {"answered": 1, "p50_ms": 30.0, "p95_ms": 30.0}]
+    assert all(s["answered"] == 0 for s in summary["latency_timeline"][2:])
     histogram = summary["kinds"]["lookup-user"]["histogram"]
     assert histogram[-2] == 1 and histogram[-1] == 0  # 10 s is in the last bounded bucket

@@ -4,6 +4,7 @@ checks that fail only their own requirements, and a catalogue that says what the
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,33 @@ def test_the_committed_catalogue_is_current():
     fresh = catalogue.generate(ROOT / "tests" / "defects.yaml")
     assert committed.is_file() and committed.read_text(encoding="utf-8") == fresh, (
         "docs/requirements.md is stale: run `python -m scim_conformance.catalogue -o docs/requirements.md`")
+
+
+def test_the_catalogue_reads_both_spellings_of_the_marker(tmp_path: Path):
+    """CONTRIBUTING.md teaches `@pytest.mark.requirement(...)`, the modules use the alias `@requirement(...)`:
+    pytest reads both, and so does the catalogue (a check written either way is listed, with every id)."""
+    (tmp_path / "test_spellings.py").write_text(textwrap.dedent('''
+        import pytest
+        from pytest import mark
+
+        requirement = pytest.mark.requirement
+
+
+        @pytest.mark.requirement("ENTRA-USER-CREATE")
+        def test_full(scim):
+            """Full spelling."""
+
+
+        @requirement("ENTRA-USER-QUERY-EMPTY", "OKTA-USER-CREATE")
+        @mark.requirement("ENTRA-DEACTIVATE")
+        def test_alias_and_mark(scim):
+            """The alias, and pytest's mark imported."""
+
+
+        @pytest.mark.parametrize("x", [1])
+        def test_other_marker(x):
+            """Not a check."""
+    '''), encoding="utf-8")
+    found = {check.name: check.requirements for check in catalogue.checks(tmp_path)}
+    assert found == {"test_full": ("ENTRA-USER-CREATE",),
+                     "test_alias_and_mark": ("ENTRA-USER-QUERY-EMPTY", "OKTA-USER-CREATE", "ENTRA-DEACTIVATE")}

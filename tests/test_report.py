@@ -440,22 +440,34 @@ def test_harness_fault_is_an_error_in_the_terminal_and_the_html(hand_run):
     assert "says nothing about the server" in detail
 
 
-def test_mark_harness_errors_leaves_other_failures_alone(tmp_path: Path):
+def _document(*checks: dict[str, Any]) -> dict[str, Any]:
+    return {"run": {"profile": "entra-id", "elapsed_s": 1.5}, "checks": list(checks)}
+
+
+def _check(name: str, outcome: str, message: str = "", failed: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"nodeid": f"test_users.py::{name}", "name": name, "stimulus": "Entra creates a user",
+            "requirements": ["ENTRA-USER-CREATE"], "failed_requirements": list(failed), "outcome": outcome,
+            "message": message, "expected": "201", "actual": "500", "duration_s": 0.25}
+
+
+def test_the_junit_writer_gives_each_outcome_its_element(tmp_path: Path):
+    """One writer, fed by the document: the check's own word picks the element, and the counts follow it."""
     path = tmp_path / "r.junit.xml"
-    path.write_text(
-        '<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="0" failures="2" '
-        'skipped="0" tests="2">'
-        '<testcase name="a"><properties><property name="scim_outcome" value="error"/></properties>'
-        '<failure message="boom secret-123">t</failure></testcase>'
-        '<testcase name="b"><properties><property name="scim_outcome" value="fail"/></properties>'
-        '<failure message="wrong">t</failure></testcase></testsuite></testsuites>', encoding="utf-8")
-    assert junit.mark_harness_errors(path, lambda text: text.replace("secret-123", "[REDACTED]")) == 1
+    document = _document(*(_check(f"test_{o.replace('-', '_')}", o, f"{o}: secret-123", ("ENTRA-USER-CREATE",)
+                                  if o in ("fail", "deviation") else ()) for o in JUNIT_KIND))
+    junit.write(document, path, lambda text: text.replace("secret-123", "[REDACTED]"))
     root = ET.parse(path).getroot()
     suite_el = root.find("testsuite")
     assert suite_el is not None
-    assert (suite_el.get("failures"), suite_el.get("errors")) == ("1", "1")
-    assert [child.tag for c in root.iter("testcase") for child in c if child.tag != "properties"] == \
-        ["error", "failure"]
+    assert (suite_el.get("tests"), suite_el.get("failures"), suite_el.get("errors"), suite_el.get("skipped")) == \
+        (str(len(JUNIT_KIND)), "1", "1", "4")
+    for case in root.iter("testcase"):
+        outcome = {p.get("name"): p.get("value") for p in case.iterfind("properties/property")}[junit.OUTCOME_PROPERTY]
+        kinds = [child.tag for child in case if child.tag != "properties"]
+        assert kinds == ([JUNIT_KIND[outcome]] if JUNIT_KIND[outcome] else []), outcome
+        assert case.get("classname") == "test_users" and case.get("time") == "0.250"
+        if JUNIT_KIND[outcome] == "skipped":
+            assert case.find("skipped").get("type") == outcome  # type: ignore[union-attr]
     assert "secret-123" not in path.read_text(encoding="utf-8")
 
 

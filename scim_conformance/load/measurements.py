@@ -29,6 +29,7 @@ class Measurements:
     latencies: dict[str, list[float]] = field(default_factory=dict)  # kind -> ms, in order of completion
     statuses: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> status (or error kind) -> count
     timeline: dict[int, dict[str, int]] = field(default_factory=dict)  # second since start -> class -> count
+    answered: dict[int, list[float]] = field(default_factory=dict)  # second since start -> ms of those answered
     errors: dict[str, int] = field(default_factory=dict)  # transport error kind -> count
     throttled_with_retry_after: int = 0
     throttled_without_retry_after: int = 0
@@ -48,8 +49,11 @@ class Measurements:
             self.latencies.setdefault(kind, []).append(round(elapsed_ms, 2))
             counts = self.statuses.setdefault(kind, {})
             counts[label] = counts.get(label, 0) + 1
-            second = self.timeline.setdefault(int(done - self.started), {})
+            at = int(done - self.started)
+            second = self.timeline.setdefault(at, {})
             second[bucket] = second.get(bucket, 0) + 1
+            if status is not None:
+                self.answered.setdefault(at, []).append(round(elapsed_ms, 2))
             if status is None:
                 self.errors[error or "error"] = self.errors.get(error or "error", 0) + 1
             if not kind.startswith(PROBE_PREFIX):
@@ -75,7 +79,8 @@ class Measurements:
         with self._lock:
             return {
                 "started": self.started, "latencies": self.latencies, "statuses": self.statuses,
-                "timeline": {str(k): v for k, v in self.timeline.items()}, "errors": self.errors,
+                "timeline": {str(k): v for k, v in self.timeline.items()},
+                "answered": {str(k): v for k, v in self.answered.items()}, "errors": self.errors,
                 "throttled_with_retry_after": self.throttled_with_retry_after,
                 "throttled_without_retry_after": self.throttled_without_retry_after,
                 "waits_sufficed": self.waits_sufficed, "waits_refused": self.waits_refused,
@@ -96,6 +101,8 @@ class Measurements:
                 mine = self.timeline.setdefault(max(0, int(second) + shift), {})
                 for label, n in counts.items():
                     mine[label] = mine.get(label, 0) + n
+            for second, values in data["answered"].items():
+                self.answered.setdefault(max(0, int(second) + shift), []).extend(values)
             for kind, n in data["errors"].items():
                 self.errors[kind] = self.errors.get(kind, 0) + n
             for name in ("throttled_with_retry_after", "throttled_without_retry_after", "waits_sufficed",
@@ -164,7 +171,14 @@ class Measurements:
             },
             "kinds": kinds,
             "timeline": [dict(sorted(self.timeline.get(s, {}).items())) for s in range(last + 1)],
+            "latency_timeline": [latency(self.answered.get(s, [])) for s in range(last + 1)],
         }
+
+
+def latency(values: list[float]) -> dict[str, float | int]:
+    """The answers of one second: how many, and their median and 95th percentile latency."""
+    ordered = sorted(values)
+    return {"answered": len(ordered), "p50_ms": percentile(ordered, 0.50), "p95_ms": percentile(ordered, 0.95)}
 
 
 # Latency buckets (upper bounds, ms) for the distribution plot: roughly logarithmic, loopback to timeout.

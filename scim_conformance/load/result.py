@@ -1,25 +1,19 @@
-"""A load run's findings: its requirements judged, as the suite's result document, JUnit and an HTML page.
-
-The document is the one `scim-conformance run` writes (`fixtures/result.schema.json`), with the load
-requirements' checks and a `load` section of measurements; the HTML page reuses the run report's verdict
-and matrix, and adds the measurements as tables and inline SVG plots (no script or library needed).
+"""A load run's findings: its requirements (capability `load`) judged from what was measured, as check records
+of the one result document (`fixtures/result.schema.json`); its views are in `report/` (`load_page`, JUnit,
+terminal), as a conformance run's are.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import xml.etree.ElementTree as ET
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from scim_conformance.load.measurements import HISTOGRAM_BOUNDS, PROBE_PREFIX, Measurements
+from scim_conformance.load.measurements import PROBE_PREFIX, Measurements
 from scim_conformance.load.scenario import ProbeResult
+from scim_conformance.outcomes import Outcome
 from scim_conformance.profile import Profile
-from scim_conformance.report import html
 from scim_conformance.requirements import Registry
-from scim_conformance.results import CheckRecord, RunResults
+from scim_conformance.results import CheckRecord
 
 CAPABILITY = "load"
 THROUGHPUT = "ENTRA-LOAD-THROUGHPUT"
@@ -55,7 +49,7 @@ def judge(measurements: Measurements, probes: list[ProbeResult], *, rate: float,
                              requirements=[probe.requirement], outcome=probe.outcome, expected=probe.expected,
                              actual=probe.actual, message=probe.message or probe.actual,
                              transcript=probe.transcript())
-        if probe.outcome == "fail":
+        if probe.outcome == Outcome.FAIL:
             record.failed_requirements = [probe.requirement]
         records.append(record.as_dict())
     return records
@@ -73,13 +67,14 @@ def _throughput(m: Measurements, rate: float, concurrency: int, stimulus: str,
                f"(median latency {median:.0f} ms); {errors} x 5xx, {timeouts} timeouts")
     record.message = record.actual
     if rate and rate < GALLERY_RATE:
-        record.outcome, record.message = "blocked", f"blocked: the run offered only {rate:g} requests/s (--rate)"
+        record.outcome = Outcome.BLOCKED.value
+        record.message = f"blocked: the run offered only {rate:g} requests/s (--rate)"
     elif cycle < MIN_CYCLE_REQUESTS and not (errors or timeouts) and stopped_by not in ("duration", "request cap"):
         # A tiny cycle that ran to its end in a blink shows no sustained rate; one cut by --duration does.
-        record.outcome = "blocked"
+        record.outcome = Outcome.BLOCKED.value
         record.message = f"blocked: {cycle} requests are too few to show a sustained rate (raise --users or --duration)"
     elif served < GALLERY_RATE or errors or timeouts:
-        record.outcome, record.failed_requirements = "fail", [THROUGHPUT]
+        record.outcome, record.failed_requirements = Outcome.FAIL.value, [THROUGHPUT]
     return record.as_dict()
 
 
@@ -90,9 +85,10 @@ def _throttling(m: Measurements, stimulus: str) -> list[dict[str, Any]]:
                          actual=f"{told} x 429 with Retry-After, {untold} without")
     header.message = header.actual
     if not told + untold:
-        header.outcome, header.message = "not-applicable", "not applicable: the server answered no 429 in this run"
+        header.outcome = Outcome.NOT_APPLICABLE.value
+        header.message = "not applicable: the server answered no 429 in this run"
     elif untold:
-        header.outcome, header.failed_requirements = "fail", [RETRY_AFTER]
+        header.outcome, header.failed_requirements = Outcome.FAIL.value, [RETRY_AFTER]
     waits = m.waits_sufficed + m.waits_refused
     retry = CheckRecord(nodeid="load::retry-suffices", name="retry-suffices", stimulus=stimulus,
                         requirements=[RETRY_SUFFICES],
@@ -100,226 +96,8 @@ def _throttling(m: Measurements, stimulus: str) -> list[dict[str, Any]]:
                         actual=f"{m.waits_sufficed} of {waits} requests retried after waiting as told got through")
     retry.message = retry.actual
     if not waits:
-        retry.outcome = "not-applicable"
+        retry.outcome = Outcome.NOT_APPLICABLE.value
         retry.message = "not applicable: no 429 with a Retry-After was waited out in this run"
     elif m.waits_refused:
-        retry.outcome, retry.failed_requirements = "fail", [RETRY_SUFFICES]
+        retry.outcome, retry.failed_requirements = Outcome.FAIL.value, [RETRY_SUFFICES]
     return [header.as_dict(), retry.as_dict()]
-
-
-def build_results(registry: Registry, profile: Profile, records: list[dict[str, Any]], meta: dict[str, Any],
-                  load: dict[str, Any], *, strict: bool, started: float) -> tuple[RunResults, dict[str, Any]]:
-    results = RunResults(registry, profile, load_requirements(profile, registry), strict)
-    results.started = started
-    results.meta.update(meta)
-    for record in records:
-        record["outcome"] = results.check_outcome(record["outcome"], record["failed_requirements"])
-        results.add(record)
-    document = results.document()
-    document["load"] = load
-    return results, document
-
-
-def write_reports(document: dict[str, Any], report_dir: Path, stem: str) -> dict[str, Path]:
-    report_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": report_dir / f"{stem}.json", "junit": report_dir / f"{stem}.junit.xml",
-             "html": report_dir / f"{stem}.html"}
-    paths["json"].write_text(json.dumps(document), encoding="utf-8")
-    paths["junit"].write_text(junit(document), encoding="utf-8")
-    paths["html"].write_text(page(document), encoding="utf-8")
-    return paths
-
-
-# --- JUnit ----------------------------------------------------------------------------------------------------
-def junit(document: Mapping[str, Any]) -> str:
-    """One test case per load check: a finding against the server is a <failure>, a harness fault an <error>."""
-    checks = document.get("checks", [])
-    suite = ET.Element("testsuite", name="scim-conformance-load", tests=str(len(checks)),
-                       failures=str(sum(c["outcome"] == "fail" for c in checks)),
-                       errors=str(sum(c["outcome"] == "error" for c in checks)),
-                       skipped=str(sum(c["outcome"] in ("deviation", "blocked", "not-applicable") for c in checks)),
-                       time=str(document.get("run", {}).get("elapsed_s", 0)))
-    for check in checks:
-        case = ET.SubElement(suite, "testcase", classname="load", name=check["name"])
-        properties = ET.SubElement(case, "properties")
-        ET.SubElement(properties, "property", name="requirements", value=" ".join(check["requirements"]))
-        ET.SubElement(properties, "property", name="scim_outcome", value=check["outcome"])
-        if check["outcome"] == "fail":
-            failure = ET.SubElement(case, "failure", message=check["message"][:500])
-            failure.text = f"expected {check['expected']}\nactual {check['actual']}"
-        elif check["outcome"] == "deviation":  # a SHOULD missed: reported, and no CI gate fails on it
-            ET.SubElement(case, "skipped", type="deviation", message=check["message"][:500])
-        elif check["outcome"] == "error":
-            ET.SubElement(case, "error", message=check["message"][:500])
-        elif check["outcome"] in ("blocked", "not-applicable"):
-            ET.SubElement(case, "skipped", message=check["message"][:500])
-    root = ET.Element("testsuites")
-    root.append(suite)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode")
-
-
-# --- HTML -----------------------------------------------------------------------------------------------------
-STATUS_COLOURS = {"2xx": "#2e7d32", "3xx": "#5c6bc0", "4xx": "#ef6c00", "429": "#8e24aa", "5xx": "#c62828",
-                  "error": "#212121"}
-
-
-def page(document: Mapping[str, Any]) -> str:
-    """A standalone page: the verdict and matrix of the load requirements, the measurements, then each check."""
-    judged = [r for r in document["requirements"] if r["capability"] == CAPABILITY]
-    # The functional requirements are not judged by a load run: the page counts and lists only its own.
-    counts = {s: {o: 0 for o in html.OUTCOMES} for s in html.SEVERITIES}
-    for requirement in judged:
-        counts[requirement["severity"]][requirement["outcome"]] += 1
-    view = {**document, "requirements": judged, "verdict": {**document["verdict"], "counts": counts}}
-    registry_entries = {r["id"]: r for r in document["requirements"]}
-    load = document.get("load", {})
-    measured = '<p class="scim-hint">Judged on every request of the run: see "Under load" above.</p>'
-    checks = "".join(
-        f'<div class="scim-load-check" id="{html._a(c["nodeid"])}">'
-        + html.check_detail(c, registry_entries.get).replace(
-            '<p class="scim-hint">No requests were sent.</p>', measured) + "</div>"
-        for c in document.get("checks", []))
-    title = f"SCIM load: {document['run'].get('profile', '')}"
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html._t(title)}</title><style>{LOAD_CSS}</style></head><body>"
-        f"<h1>{html._t(title)}</h1>"
-        + html.summary(view)
-        + measurements_section(load)
-        + f'<section id="scim-load-checks"><h2>Checks</h2>{checks}</section></body></html>'
-    )
-
-
-def measurements_section(load: Mapping[str, Any]) -> str:
-    summary = load.get("summary") or {}
-    settings = load.get("settings") or {}
-    facts = [f"{summary.get('requests', 0)} requests",
-             f"{summary.get('served_per_second', 0)} answered requests/s over the cycle "
-             f"({summary.get('cycle_seconds', 0)} s)",
-             f"{summary.get('server_errors', 0)} x 5xx", f"{summary.get('timeouts', 0)} timeouts"]
-    throttling = summary.get("throttling") or {}
-    facts.append(f"429: {throttling.get('with_retry_after', 0)} with Retry-After, "
-                 f"{throttling.get('without_retry_after', 0)} without; after waiting as told "
-                 f"{throttling.get('waits_sufficed', 0)} got through, "
-                 f"{throttling.get('waits_refused', 0)} refused again")
-    shown = ", ".join(f"{k} {v if v or k != 'rate' else 'unpaced'}" for k, v in settings.items()
-                      if v not in (None, "") and not (k == "locust_workers" and not v))
-    if load.get("stopped_by"):
-        facts.append(f"stopped by {load['stopped_by']}")
-    notes = "".join(f'<p class="scim-note">{html._t(n)}</p>' for n in load.get("job_errors") or [])
-    return (
-        '<section id="scim-load"><h2>Under load</h2>'
-        f'<p class="scim-facts">{" · ".join(html._t(f) for f in facts)}</p>'
-        f'<p class="scim-hint">Settings: {html._t(shown)}; phases: {html._t(", ".join(load.get("phases") or []))}</p>'
-        f"{notes}<h3>Requests per second</h3>{throughput_plot(summary.get('timeline') or [])}"
-        f"<h3>Latency by request kind</h3>{latency_plot(summary.get('kinds') or {})}"
-        f"{kinds_table(summary.get('kinds') or {})}</section>"
-    )
-
-
-def throughput_plot(timeline: list[Mapping[str, int]], width: int = 760, height: int = 220) -> str:
-    """Answers per second, stacked by status class, with the gallery's 25 requests/s as a dashed line."""
-    if not timeline:
-        return '<p class="scim-hint">No requests were answered.</p>'
-    left, bottom, top = 44, 26, 10
-    peak = max(max((sum(s.values()) for s in timeline), default=0), GALLERY_RATE * 1.2)
-    scale = (height - bottom - top) / peak
-    step = (width - left - 10) / len(timeline)
-    parts = [f'<svg class="scim-plot" id="scim-throughput" viewBox="0 0 {width} {height}" width="{width}" '
-             f'height="{height}" role="img" aria-label="requests per second over time">']
-    for tick in _ticks(peak):
-        y = height - bottom - tick * scale
-        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-                     f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{tick:g}</text>')
-    for second, counts in enumerate(timeline):
-        y = height - bottom
-        for label, colour in STATUS_COLOURS.items():
-            n = counts.get(label, 0)
-            if not n:
-                continue
-            h = n * scale
-            y -= h
-            parts.append(f'<rect x="{left + second * step + 0.5:.1f}" y="{y:.1f}" width="{max(step - 1, 0.5):.1f}" '
-                         f'height="{h:.1f}" fill="{colour}"><title>second {second}: {n} x {label}</title></rect>')
-    line = height - bottom - GALLERY_RATE * scale
-    parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{line:.1f}" y2="{line:.1f}" class="goal"/>'
-                 f'<text x="{width - 12}" y="{line - 4:.1f}" text-anchor="end" class="goal-label">'
-                 f"{GALLERY_RATE:.0f} req/s (gallery)</text>")
-    every = max(1, len(timeline) // 10)
-    for second in range(0, len(timeline), every):
-        parts.append(f'<text x="{left + (second + 0.5) * step:.1f}" y="{height - 8}" text-anchor="middle">'
-                     f"{second}s</text>")
-    legend = " ".join(f'<span class="key" style="background:{c}"></span>{label}' for label, c in STATUS_COLOURS.items()
-                      if any(s.get(label) for s in timeline))
-    return "".join(parts) + f'</svg><p class="scim-legend">{legend}</p>'
-
-
-def latency_plot(kinds: Mapping[str, Mapping[str, Any]], width: int = 760) -> str:
-    """Per request kind, the share of its requests in each latency bucket (log scale), with p50/p95/p99."""
-    if not kinds:
-        return ""
-    left, right, row = 130, 250, 26
-    buckets = len(HISTOGRAM_BOUNDS) + 1
-    cell = (width - left - right) / buckets
-    height = row * len(kinds) + 28
-    parts = [f'<svg class="scim-plot" id="scim-latency" viewBox="0 0 {width} {height}" width="{width}" '
-             f'height="{height}" role="img" aria-label="latency distribution per request kind">']
-    for i, (kind, stats) in enumerate(kinds.items()):
-        y = i * row + 4
-        counts = stats.get("histogram") or [0] * buckets
-        total = max(sum(counts), 1)
-        parts.append(f'<text x="{left - 6}" y="{y + row / 2 + 4:.1f}" text-anchor="end">{html._t(kind)}</text>')
-        for b, n in enumerate(counts):
-            if not n:
-                continue
-            h = max(1.5, (row - 6) * n / total)
-            parts.append(f'<rect x="{left + b * cell + 1:.1f}" y="{y + row - 4 - h:.1f}" width="{cell - 2:.1f}" '
-                         f'height="{h:.1f}" fill="#1565c0"><title>{html._t(kind)}: {n} requests '
-                         f"{_bucket_label(b)}</title></rect>")
-        parts.append(f'<text x="{width - right + 8}" y="{y + row / 2 + 4:.1f}">p50 {stats.get("p50_ms", 0):g} · '
-                     f'p95 {stats.get("p95_ms", 0):g} · p99 {stats.get("p99_ms", 0):g} ms</text>')
-    axis = len(kinds) * row + 18
-    for b in range(buckets):
-        label = f"≤{_ms(HISTOGRAM_BOUNDS[b])}" if b < len(HISTOGRAM_BOUNDS) else f">{_ms(HISTOGRAM_BOUNDS[-1])}"
-        parts.append(f'<text x="{left + (b + 0.5) * cell:.1f}" y="{axis}" text-anchor="middle">{label}</text>')
-    return "".join(parts) + "</svg>"
-
-
-def kinds_table(kinds: Mapping[str, Mapping[str, Any]]) -> str:
-    rows = "".join(
-        f"<tr><td>{html._t(kind)}</td><td>{s['requests']}</td><td>{s['p50_ms']:g}</td><td>{s['p95_ms']:g}</td>"
-        f"<td>{s['p99_ms']:g}</td><td>{s['max_ms']:g}</td>"
-        f"<td>{html._t(', '.join(f'{k}: {v}' for k, v in s['statuses'].items()))}</td></tr>"
-        for kind, s in kinds.items())
-    return ('<table class="scim-counts scim-kinds"><thead><tr><th>request kind</th><th>requests</th><th>p50 ms</th>'
-            f"<th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>statuses</th></tr></thead><tbody>{rows}</tbody></table>")
-
-
-def _ticks(peak: float) -> list[float]:
-    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 1e9)
-                if peak / s <= 6)
-    return [step * i for i in range(int(peak // step) + 1)]
-
-
-def _ms(value: float) -> str:
-    return f"{value / 1000:g}s" if value >= 1000 else f"{value:g}ms"
-
-
-def _bucket_label(index: int) -> str:
-    if index >= len(HISTOGRAM_BOUNDS):
-        return f"over {_ms(HISTOGRAM_BOUNDS[-1])}"
-    low = HISTOGRAM_BOUNDS[index - 1] if index else 0
-    return f"between {_ms(low)} and {_ms(HISTOGRAM_BOUNDS[index])}"
-
-
-LOAD_CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:1100px;padding:0 1em;color:#1b1b1b}
-.scim-plot{display:block;max-width:100%;height:auto;font:11px system-ui,sans-serif;background:#fafafa;
-  border:1px solid #ddd;margin:.4em 0}
-.scim-plot .grid{stroke:#e0e0e0}.scim-plot .goal{stroke:#c62828;stroke-dasharray:5 4;stroke-width:1.5}
-.scim-plot .goal-label{fill:#c62828;paint-order:stroke;stroke:#fafafa;stroke-width:4px}
-.scim-legend .key{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 .8em;vertical-align:-.1em}
-.scim-load-check{border-top:1px solid #e0e0e0;padding:.4em 0}
-.scim-kinds td,.scim-kinds th{text-align:right;padding:.15em .6em}
-.scim-kinds td:first-child,.scim-kinds td:last-child{text-align:left}
-"""

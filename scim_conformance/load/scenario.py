@@ -25,6 +25,7 @@ from scim_conformance.client import Exchange
 from scim_conformance.identities import IdentityFactory
 from scim_conformance.journal import Journal
 from scim_conformance.load.generator import Job, Phase, Sender, concurrently
+from scim_conformance.outcomes import Outcome
 from scim_conformance.profile import Profile
 
 # Entra adds group members in batches; the batch size is undocumented, and the gallery checklist's example of
@@ -305,7 +306,7 @@ class ProbeResult:
     requirement: str
     kind: str
     stimulus: str
-    outcome: str = "pass"  # pass / fail / blocked / not-applicable
+    outcome: str = Outcome.PASS.value  # or fail, blocked, not-applicable
     expected: str = ""
     actual: str = ""
     message: str = ""
@@ -326,10 +327,10 @@ class ProbeResult:
         return self.recorded or [e.as_dict() for e in self.exchanges]
 
     def fail(self) -> None:
-        self.outcome = "fail"
+        self.outcome = Outcome.FAIL.value
 
     def block(self, why: str) -> None:
-        self.outcome, self.message = "blocked", f"blocked: {why}"
+        self.outcome, self.message = Outcome.BLOCKED.value, f"blocked: {why}"
 
     def not_applicable(self, why: str) -> None:
-        self.outcome, self.message = "not-applicable", f"not applicable: {why}"
+        self.outcome, self.message = Outcome.NOT_APPLICABLE.value, f"not applicable: {why}"

@@ -1,11 +1,17 @@
 """`scim-conformance load --locust-workers K`: a Locust master and K workers on this machine, headless.
 
+The command keeps the run: it started it (`run.start`: the bundled server, preflight, the journal) and it finishes
+it (`load.run.finish_load`). The master only gathers what the workers measured and journalled, and hands it back
+in a file (`LoadOptions.handoff`). The Locust processes get the run's options from the one table
+(`options.locust_argv`), the token in the environment.
+
 Kept apart from the locustfile on purpose: importing Locust monkey-patches the process for gevent, and the
 process that starts the workers may be running the bundled server in threads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -15,74 +21,74 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scim_conformance.cleanup import sweep
-from scim_conformance.journal import Journal
-from scim_conformance.load.run import LoadSettings, stem_for
-from scim_conformance.outcomes import ExitCode
+from scim_conformance import options
+from scim_conformance.load.finish import Measured, add_journals, worker_journal
+from scim_conformance.options import LoadOptions
+from scim_conformance.run import Run
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-TOKEN_ENV = "SCIM_TOKEN"
+# The locustfile's user class the workers run (bench/load.py measures the others beside it).
+USER_CLASS = "EntraProvisioning"
 
 
-def run_with_workers(settings: LoadSettings, *, embedded: bool) -> tuple[int, dict[str, Any] | None]:
-    """A Locust master and K workers on this machine, headless; the master writes the reports."""
-    if settings.token_provider is not None:
-        print("scim-conformance load: --locust-workers takes a static token ($SCIM_TOKEN), not OAuth",
-              file=sys.stderr)
-        return int(ExitCode.USAGE), None
-    stem = stem_for(settings.profile)
-    port = _free_port()
-    users = settings.concurrency * settings.locust_workers
-    common = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--loglevel", "WARNING"]
-    scim = ["--scim-url", settings.base_url or "", "--scim-profile", str(settings.profile.file),
-            "--scim-users", str(settings.users), "--scim-groups", str(settings.groups),
-            "--scim-duration", str(settings.duration), "--scim-max-requests", str(settings.max_requests),
-            "--scim-seed", str(settings.seed), "--scim-rate", str(settings.rate),
-            "--scim-timeout", str(settings.timeout),
-            "--scim-report-dir", str(settings.report_dir), "--scim-stem", stem]
-    if settings.email_domain:
-        scim += ["--scim-email-domain", settings.email_domain]
-    if settings.gallery:
-        scim.append("--scim-gallery")
-    if isinstance(settings.verify, str):
-        scim += ["--scim-ca-bundle", settings.verify]
-    elif settings.verify is False:
-        scim.append("--scim-insecure")
-    if embedded:
-        scim += ["--scim-embedded", ",".join(settings.defects)]
-    env = {**os.environ, TOKEN_ENV: settings.token or ""}
-    master = subprocess.Popen([*common, "--master", "--headless", "--only-summary", "--expect-workers",
-                               str(settings.locust_workers), "-u", str(users), "-r", str(users),
-                               "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port), *scim], env=env)
-    workers = [subprocess.Popen([*common, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port), *scim],
-                                env=env, stdout=subprocess.DEVNULL) for _ in range(settings.locust_workers)]
-    processes = [master, *workers]
+def locust_options(run: Run[LoadOptions]) -> LoadOptions:
+    """The options the Locust processes take: the run's, pointed at its target (the bundled server started here
+    is a URL to them), its seed and report stem fixed, the token left to the environment."""
+    return dataclasses.replace(
+        run.plan.options, scim_url=run.base_url, seed=run.plan.seed, stem=run.plan.stem,
+        handoff=str(run.plan.report_path(".handoff.json")), defect=[], quirk=[], server_rate_limit=None,
+        scim_token=None, scim_token_file=None, from_cli=True)
+
+
+def commands(given: LoadOptions, port: int) -> tuple[list[str], list[str]]:
+    """The master's and a worker's command lines for these options (`locust_options` of the run)."""
+    common = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), USER_CLASS, "--loglevel", "WARNING",
+              *options.locust_argv(given)]
+    users = given.concurrency * given.locust_workers  # Locust spreads them evenly: --concurrency per worker
+    master = [*common, "--master", "--headless", "--only-summary", "--expect-workers", str(given.locust_workers),
+              "-u", str(users), "-r", str(users), "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
+    worker = [*common, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+    return master, worker
+
+
+def run_on_workers(run: Run[LoadOptions]) -> tuple[Measured, bool]:
+    """Run the cycle on the workers; (what they measured, whether the run was cut short)."""
+    given = locust_options(run)
+    handoff = Path(given.handoff or "")
+    master_argv, worker_argv = commands(given, _free_port())
+    env = {**os.environ, given.scim_token_env: run.token or ""}
+    master = subprocess.Popen(master_argv, env=env)
+    workers = [subprocess.Popen(worker_argv, env=env, stdout=subprocess.DEVNULL) for _ in range(given.locust_workers)]
     interrupted = False
     try:
-        master.wait(timeout=settings.duration + 600)
+        master.wait(timeout=given.duration + 600)
     except (KeyboardInterrupt, subprocess.TimeoutExpired):
         interrupted = True
     finally:
-        for process in processes:
+        for process in [master, *workers]:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in processes:
+        for process in [master, *workers]:
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-        # Whatever a worker journalled and the master did not sweep (a worker killed, the master gone).
-        client = settings.client(settings.base_url or "")
-        for path in sorted(settings.report_dir.glob(f"{stem}.w*.journal.jsonl")):
-            sweep(client, Journal(path, settings.base_url or "", settings.prefix))
-        client.close()
-    result = settings.report_dir / f"{stem}.json"
-    if interrupted or not result.exists():
-        why = "interrupted" if interrupted else f"the Locust master ended without a result (exit {master.returncode})"
-        print(f"scim-conformance load: {why}; what the workers journalled was swept", file=sys.stderr)
-        return int(ExitCode.USAGE), None
-    document = json.loads(result.read_text(encoding="utf-8"))
-    return master.returncode, document
+    reports: list[dict[str, Any]] = []
+    if not interrupted and handoff.is_file():
+        reports = json.loads(handoff.read_text(encoding="utf-8"))
+        handoff.unlink()
+    if not reports:
+        # Whatever a worker journalled goes to the run's journal, for the sweep (a worker killed, the master gone).
+        texts = [worker_journal(run.plan.stem, run.plan.report_dir, i).read_text(encoding="utf-8")
+                 for i in range(given.locust_workers)
+                 if worker_journal(run.plan.stem, run.plan.report_dir, i).is_file()]
+        add_journals(run.journal, texts)
+        if not interrupted:
+            print(f"scim-conformance load: the Locust master ended without a result (exit {master.returncode}); "
+                  "what the workers journalled is swept", file=sys.stderr)
+        return Measured(stopped_by="interrupted"), True
+    add_journals(run.journal, [r["journal"] for r in reports])
+    return Measured.merged(reports), False
 
 
 def _free_port() -> int:

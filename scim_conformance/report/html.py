@@ -39,14 +39,17 @@ PACKED_OUTCOME = "not-applicable"
 RequirementLookup = Callable[[str], Mapping[str, Any] | None]
 
 
-def _t(text: object) -> str:
+def text(value: object) -> str:
     """Escape for element content (quotes need no escaping there, and leaving them keeps the page small)."""
-    return escape(str(text), quote=False)
+    return escape(str(value), quote=False)
 
 
-def _a(text: object) -> str:
+def attribute(value: object) -> str:
     """Escape for an attribute value."""
-    return escape(str(text), quote=True)
+    return escape(str(value), quote=True)
+
+
+_t, _a = text, attribute  # the short spellings this module's markup uses
 
 
 def asset(name: str) -> str:

@@ -1,68 +1,71 @@
-"""The JUnit XML view: requirement ids as test case properties; harness faults as <error>, deviations as
-<skipped type="deviation">, and only the checks that break a MUST requirement as <failure>.
+"""The JUnit XML view, of either kind of run, written from the result document: one test case per check, the
+requirement ids as its properties.
 
-pytest's junitxml writes every failed *call* as a <failure>. For a conformance run that is wrong in two
-cases: when the harness or the network broke (the record's outcome is `error`), the server was not judged,
-and a CI system must not count it as a finding against the server; and a check that only missed SHOULD
-requirements is a deviation, which does not fail the run (exit code 0), so it must not fail a CI gate
-reading the XML either. junitxml offers no hook for the element it writes, so once it has written the file
-we rewrite exactly those test cases, found by the outcome property our own hook put on them, and fix the
-suite's counts. The rest of the file is left as junitxml made it.
+The check's own word (results.py) decides the element, so that the document, the page and a CI system reading
+this file agree: only a check that breaks a requirement the run fails on is a <failure>; a harness or network
+fault is an <error> (the server was not judged); a deviation (a SHOULD missed) is <skipped type="deviation">,
+as it does not fail the run; blocked, not-applicable and disabled checks are <skipped> with their outcome as
+the type.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from scim_conformance.outcomes import Outcome
 
 OUTCOME_PROPERTY = "scim_outcome"
+MAX_MESSAGE = 500
+# The element each check outcome becomes (a pass has none).
+ELEMENT = {Outcome.FAIL: "failure", Outcome.ERROR: "error", Outcome.DEVIATION: "skipped", Outcome.BLOCKED: "skipped",
+           Outcome.NOT_APPLICABLE: "skipped", Outcome.DISABLED: "skipped"}
 
 
-def _outcome(testcase: ET.Element) -> str | None:
-    for prop in testcase.iterfind("properties/property"):
-        if prop.get("name") == OUTCOME_PROPERTY:
-            return prop.get("value")
-    return None
+def write(document: Mapping[str, Any], path: Path, redact: Callable[[str], str] = lambda text: text) -> None:
+    """`redact` is applied to the whole file: no secret that reached a message survives into it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(redact(xml(document)), encoding="utf-8")
 
 
-def mark_harness_errors(path: str | Path, redact: Callable[[str], str] = lambda text: text) -> int:
-    """Turn the <failure> of each harness-error test case into an <error>, and of each deviation into a
-    <skipped>; returns how many were turned.
+def xml(document: Mapping[str, Any]) -> str:
+    checks = document["checks"]
+    counted = [ELEMENT.get(Outcome(c["outcome"])) for c in checks]
+    run = document["run"]
+    suite = ET.Element("testsuite", name=f"scim-conformance {run['profile']}" + (" load" if "load" in document else ""),
+                       tests=str(len(checks)), failures=str(counted.count("failure")),
+                       errors=str(counted.count("error")), skipped=str(counted.count("skipped")),
+                       time=f"{run['elapsed_s']:.3f}")
+    for check in checks:
+        suite.append(_case(check))
+    root = ET.Element("testsuites")
+    root.append(suite)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
-    `redact` is applied to the whole file on the way, so that no secret that reached a traceback survives.
-    """
-    path = Path(path)
-    if not path.is_file():
-        return 0
-    text = path.read_text(encoding="utf-8")
-    root = ET.fromstring(text)
-    turned = 0
-    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
-    for suite in suites:
-        moved = {"errors": 0, "skipped": 0}
-        for testcase in suite.iter("testcase"):
-            outcome = _outcome(testcase)
-            if outcome not in (Outcome.ERROR, Outcome.DEVIATION):
-                continue
-            for failure in testcase.findall("failure"):
-                if outcome == Outcome.ERROR:
-                    failure.tag = "error"
-                    moved["errors"] += 1
-                else:
-                    failure.tag = "skipped"
-                    failure.set("type", Outcome.DEVIATION.value)
-                    moved["skipped"] += 1
-        if any(moved.values()):
-            suite.set("failures", str(max(0, int(suite.get("failures", "0")) - sum(moved.values()))))
-            for count, n in moved.items():
-                suite.set(count, str(int(suite.get(count, "0")) + n))
-            turned += sum(moved.values())
-    if turned:
-        text = '<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding="unicode")
-    cleaned = redact(text)
-    if turned or cleaned != text:
-        path.write_text(cleaned, encoding="utf-8")
-    return turned
+
+def _case(check: Mapping[str, Any]) -> ET.Element:
+    path, _, rest = check["nodeid"].partition("::")
+    classes = rest.split("::")[:-1]  # a check in a class: its class names follow the module's
+    classname = ".".join([path.removesuffix(".py").replace("/", "."), *classes])
+    case = ET.Element("testcase", classname=classname, name=check["name"], time=f"{check.get('duration_s', 0):.3f}")
+    properties = ET.SubElement(case, "properties")
+    ET.SubElement(properties, "property", name="requirements", value=" ".join(check["requirements"]))
+    if check["failed_requirements"]:
+        ET.SubElement(properties, "property", name="failed_requirements", value=" ".join(check["failed_requirements"]))
+    ET.SubElement(properties, "property", name=OUTCOME_PROPERTY, value=check["outcome"])
+    outcome = Outcome(check["outcome"])
+    tag = ELEMENT.get(outcome)
+    if tag is None:
+        return case
+    message = check.get("message") or check.get("actual") or outcome.label
+    element = ET.SubElement(case, tag, message=message[:MAX_MESSAGE])
+    if tag == "skipped":
+        element.set("type", outcome.value)
+    else:
+        lines = [f"{check['stimulus']}", message]
+        if check.get("expected") or check.get("actual"):
+            lines += [f"expected: {check.get('expected', '')}", f"actual:   {check.get('actual', '')}"]
+        element.text = "\n".join(lines)
+    return case

@@ -1,11 +1,11 @@
-"""The terminal view: the lines a run ends on, built from the result document like the HTML and JUnit views,
-and the listing a dry run prints instead of running anything."""
+"""The terminal view: the lines a run (conformance or load) ends on, built from the result document like the
+HTML and JUnit views, and the listing a dry run prints instead of running anything."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from scim_conformance.outcomes import Outcome
 
@@ -13,29 +13,62 @@ if TYPE_CHECKING:
     import pytest
 
     from scim_conformance.client import Exchange
+    from scim_conformance.options import RunOptions
     from scim_conformance.run import Plan
 
 
-def summary(terminalreporter: Any, document: Mapping[str, Any], path: Path | None) -> None:
+Style = dict[str, bool]  # the terminal's markup for a line (red, green, yellow, bold)
+
+
+def lines(document: Mapping[str, Any], path: Path | None) -> list[tuple[str, Style]]:
+    """The lines a run ends on, either kind: each requirement it fails with what was found, the deviations by id,
+    a load run's measurements, the counts, where the report is, and the verdict."""
     verdict, run = document["verdict"], document["run"]
-    terminalreporter.section("scim-conformance")
     if run.get("preflight"):
-        terminalreporter.write_line(f"preflight: {run['preflight']}", red=True, bold=True)
-        return
+        return [(f"preflight: {run['preflight']}", {"red": True, "bold": True})]
+    out: list[tuple[str, Style]] = []
+    deviations = []
     for requirement in document["requirements"]:
         if requirement["outcome"] == Outcome.FAIL:
-            terminalreporter.write_line(f"{Outcome.FAIL.label}  {requirement['id']} ({requirement['severity']}) "
-                                        f"{requirement['text']}")
+            out.append((f"{Outcome.FAIL.label}  {requirement['id']} ({requirement['severity']}) "
+                        f"{requirement['text']}", {}))
+            found = next((f["actual"] for f in requirement.get("failures", []) if f.get("actual")), "")
+            if found:
+                out.append((f"      {found}", {}))
+        elif requirement["outcome"] == Outcome.DEVIATION:
+            deviations.append(requirement["id"])
+    if deviations:
+        out.append((f"{Outcome.DEVIATION.label}: {', '.join(deviations)}", {}))
+    load = document.get("load")
+    if load:
+        summary = load["summary"]
+        out.append((f"load: {summary['served_per_second']} requests/s answered, {summary['server_errors']} x 5xx, "
+                    f"{summary['timeouts']} timeouts" + (f"; stopped by {load['stopped_by']}"
+                                                        if load.get("stopped_by") else ""), {}))
     for severity in ("MUST", "SHOULD"):
         shown = ", ".join(f"{n} {Outcome(o).label}" for o, n in verdict["counts"][severity].items() if n)
-        terminalreporter.write_line(f"{severity:<6} {shown}")
-    terminalreporter.write_line(f"report: {path or 'none written'} ({run.get('requests', 0)} requests, "
-                                f"target {run.get('target')})")
-    terminalreporter.write_line(verdict["summary"], bold=True, green=verdict["ready"] is True,
-                                red=verdict["ready"] is False, yellow=verdict["ready"] is None)
+        out.append((f"{severity:<6} {shown}", {}))
+    out.append((f"report: {path or 'none written'} ({run.get('requests', 0)} requests, target {run.get('target')})",
+                {}))
+    out.append((verdict["summary"], {"bold": True, "green": verdict["ready"] is True,
+                                     "red": verdict["ready"] is False, "yellow": verdict["ready"] is None}))
+    return out
 
 
-def dry_run(config: pytest.Config, plan: Plan, items: list[pytest.Item],
+def summary(terminalreporter: Any, document: Mapping[str, Any], path: Path | None) -> None:
+    """The summary in pytest's terminal, under its own section."""
+    terminalreporter.section("scim-conformance")
+    for line, style in lines(document, path):
+        terminalreporter.write_line(line, **style)
+
+
+def write(stream: TextIO, document: Mapping[str, Any], path: Path | None) -> None:
+    """The same summary as plain lines (a load run has no pytest terminal)."""
+    stream.write("".join(f"{line}\n" for line, _style in lines(document, path)))
+    stream.flush()
+
+
+def dry_run(config: pytest.Config, plan: Plan[RunOptions], items: list[pytest.Item],
             requirement_ids: Callable[[pytest.Item], list[str]]) -> None:
     """Say what the run would do, check by check; the caller then runs nothing."""
     write = config.get_terminal_writer().line

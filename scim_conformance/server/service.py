@@ -523,10 +523,15 @@ class ScimService:
         except ValueError:
             raise invalid_value(f"{name} must be an integer, not {raw!r}") from None
 
-    def list_resources(self, rtype: ResourceType, params: dict[str, str]) -> Response:
-        # Clamped: SQLite integers are 64-bit, and nobody has 2**31 resources to page through.
+    def _paging(self, params: dict[str, str]) -> tuple[int, int]:
+        """(startIndex, count) as asked, clamped: RFC 7644 §3.4.2.4 reads a startIndex below 1 as 1 and a negative
+        count as 0; SQLite integers are 64-bit, and nobody has 2**31 resources to page through."""
         start = min(max(1, self._int_param(params, "startIndex", 1)), 2**31)
         count = min(MAX_RESULTS, max(0, self._int_param(params, "count", DEFAULT_COUNT)))
+        return start, count
+
+    def list_resources(self, rtype: ResourceType, params: dict[str, str]) -> Response:
+        start, count = self._paging(params)
         if self.defects.on("paging-ignores-count"):
             count = MAX_RESULTS
         if self.defects.on("page-size-cap"):
@@ -593,8 +598,7 @@ class ScimService:
 
         The filter is bound to each type's schema in turn: an attribute one type lacks simply matches
         nothing there, as RFC 7644 §3.4.2 asks of queries against the server root."""
-        start = min(max(1, self._int_param(params, "startIndex", 1)), 2**31)
-        count = min(MAX_RESULTS, max(0, self._int_param(params, "count", DEFAULT_COUNT)))
+        start, count = self._paging(params)
         text = params.get("filter")
         page: list[tuple[ResourceType, dict[str, Any]]] = []
         total = 0
