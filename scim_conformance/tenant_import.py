@@ -14,8 +14,10 @@ one line naming the file and the JSON path, before anything is written.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ from scim_conformance.expressions import (
 )
 from scim_conformance.expressions import attributes as named_attributes
 from scim_conformance.outcomes import ExitCode
-from scim_conformance.profile import ProfileError, load_profile
+from scim_conformance.profile import ProfileError, available_profiles, load_profile
 from scim_conformance.sources import SOURCE_GROUP_ATTRIBUTES, SOURCE_USER_ATTRIBUTES
 
 # Fields of each Graph resource in an export (Microsoft Graph v1.0 and beta), and what each must be.
@@ -122,15 +124,45 @@ def _json_type_name(kind: type) -> str:
             dict: "an object", type(None): "null"}.get(kind, kind.__name__)
 
 
+# What Windows writes: the portal's download is UTF-8 (with or without a byte-order mark); PowerShell 5's `>` and
+# Out-File write UTF-16 LE with one; some editors save UTF-16 BE. Longest marks first (UTF-32 LE starts as UTF-16 LE).
+_BOMS = ((b"\xff\xfe\x00\x00", None), (b"\x00\x00\xfe\xff", None), (b"\xef\xbb\xbf", "utf-8"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+_ENCODINGS = "UTF-8 (with or without a byte-order mark) or UTF-16 with a byte-order mark"
+
+
+def decode_export(file: Path, data: bytes) -> str:
+    """An export's text: UTF-8 with or without a BOM, UTF-16 LE/BE with one; anything else one line saying so."""
+    for mark, encoding in _BOMS:
+        if data.startswith(mark):
+            if encoding is None:
+                raise SchemaImportError(f"{file}: UTF-32 text: save the export as {_ENCODINGS}")
+            try:
+                return data[len(mark):].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise SchemaImportError(f"{file}: byte {exc.start + len(mark)}: not valid {encoding.upper()} "
+                                        f"after its byte-order mark ({exc.reason})") from None
+    if len(data) > 1 and (data[0] == 0) != (data[1] == 0):
+        raise SchemaImportError(f"{file}: UTF-16 text without a byte-order mark: save the export as {_ENCODINGS}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SchemaImportError(f"{file}: byte {exc.start}: 0x{data[exc.start]:02X} is not UTF-8 (a Latin-1 or "
+                                f"Windows-1252 file?): save the export as {_ENCODINGS}") from None
+
+
 def read_export(file: Path) -> dict[str, Any]:
     try:
-        text = file.read_text(encoding="utf-8-sig")  # the portal's download may start with a byte-order mark
+        raw = file.read_bytes()
     except OSError as exc:
         raise SchemaImportError(f"{file}: cannot read: {exc.strerror}") from None
+    text = decode_export(file, raw)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SchemaImportError(f"{file}: line {exc.lineno} column {exc.colno}: not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise SchemaImportError(f"{file}: JSON nested too deeply to be an export") from None
     return _Reader(file).object(data, [], _SCHEMA)
 
 
@@ -354,23 +386,57 @@ def render(profile: dict[str, Any], file: Path) -> str:
 
 
 
+def _output_path(schema: Path, output: Path | None) -> Path:
+    """Where the profile goes: always a `.yaml` file whose name is a profile name no bundled profile has."""
+    output = output or Path(f"{_slug(schema.stem)}.yaml")
+    if output.suffix == "":
+        output = output.with_name(f"{output.name}.yaml")  # -o okta is the profile okta, in okta.yaml
+    if output.suffix != ".yaml":
+        raise SchemaImportError(f"{output}: a profile is written to a .yaml file (use -o {_slug(output.stem)}.yaml)")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", output.stem):
+        raise SchemaImportError(f"{output}: a profile's file name is its name: lower-case letters, digits and "
+                                "dashes (use -o my-tenant.yaml)")
+    if output.stem in {p.stem for p in available_profiles()}:
+        # Beside other profiles it would stand in for the bundled one in every `extends` (itself included).
+        raise SchemaImportError(f"{output}: {output.stem!r} is the name of a bundled profile: name the tenant's "
+                                f"own (use -o my-{output.stem}.yaml)")
+    for folder in output.parents:
+        if folder.exists() and not folder.is_dir():
+            raise SchemaImportError(f"{output}: {folder} is a file, not a directory")
+    if output.is_dir():
+        raise SchemaImportError(f"{output}: is a directory (name the profile file, e.g. {output / 'my-tenant.yaml'})")
+    return output
+
+
+def _write_atomically(output: Path, text: str) -> None:
+    """The file complete or not at all: written beside its place, then renamed over it."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def run_import(schema: Path, output: Path | None, extends: str | None, roles: tuple[str, ...], force: bool) -> int:
     """The `profiles import` command: 0 written, 2 refused (one line on stderr, nothing left behind)."""
-    output = output or Path(f"{_slug(schema.stem)}.yaml")
-    name = output.stem
     try:
-        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
-            raise SchemaImportError(f"{output}: a profile's file name is its name: lower-case letters, digits and "
-                                    "dashes (use -o my-tenant.yaml)")
+        output = _output_path(schema, output)
         if output.exists() and not force:
             raise SchemaImportError(f"{output}: exists already (--force replaces it)")
-        profile = import_schema(schema, name, extends, roles)
+        profile = import_schema(schema, output.stem, extends, roles)
+        previous = output.read_bytes() if output.exists() else None
     except (SchemaImportError, ProfileError) as exc:
-        print(f"scim-conformance: import error: {exc}", file=sys.stderr)
-        return ExitCode.USAGE
-    output.parent.mkdir(parents=True, exist_ok=True)
-    previous = output.read_bytes() if output.exists() else None
-    output.write_text(render(profile, schema), encoding="utf-8")
+        return _refused(str(exc))
+    except OSError as exc:
+        return _refused(f"{exc.filename or output}: {exc.strerror or exc}")
+    try:
+        _write_atomically(output, render(profile, schema))
+    except OSError as exc:
+        return _refused(f"{output}: cannot write: {exc.strerror or exc}")
     try:
         loaded = load_profile(str(output))
     except ProfileError as exc:
@@ -378,14 +444,17 @@ def run_import(schema: Path, output: Path | None, extends: str | None, roles: tu
             output.unlink()
         else:
             output.write_bytes(previous)
-        print(f"scim-conformance: import error: the profile written from {schema} does not load: {exc}",
-              file=sys.stderr)
-        return ExitCode.USAGE
+        return _refused(f"the profile written from {schema} does not load: {exc}")
     users = len(loaded.user_mappings)
     print(f"{output}: profile {loaded.name} ({users} user mappings"
           f"{f', {len(loaded.group_mappings)} group mappings' if loaded.groups else ', groups off'}); run it with "
           f"scim-conformance run --profile {output}")
     return ExitCode.OK
+
+
+def _refused(message: str) -> int:
+    print(f"scim-conformance: import error: {message}", file=sys.stderr)
+    return ExitCode.USAGE
 
 
 def _slug(text: str) -> str:

@@ -260,3 +260,89 @@ def test_a_tenant_matching_on_an_enterprise_attribute_is_checked_for_it(tmp_path
         assert run.failing - advisory(str(output)) == expected, run.stdout[-2000:]
         assert "TENANT-MATCH-ATTRIBUTES" in run.outcomes("pass", "fail")
 
+
+
+@pytest.mark.parametrize("encoding, bom", [
+    ("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"),
+])
+def test_an_export_is_read_in_utf8_or_utf16_with_its_byte_order_mark(tmp_path, capsys, encoding, bom):
+    export = _export()
+    _users(export)["name"] = "Provision Ünïcode Users"  # something beyond ASCII, which only a right decoding keeps
+    schema = tmp_path / "export.json"
+    schema.write_bytes(bom + json.dumps(export, ensure_ascii=False).encode(encoding))
+    code, output = _import(tmp_path, *ROLES, schema=schema)
+    assert code == 0, capsys.readouterr().err
+    assert _rows(load_profile(str(output))) == _rows(load_profile("example-saas-tenant"))
+
+
+def test_the_utf16_fixture_export_imports_as_its_utf8_twin(tmp_path, capsys):
+    utf16 = fixtures_dir() / "entra-exports" / "example-saas-tenant-utf16.json"
+    assert utf16.read_bytes()[:2] == b"\xff\xfe"
+    assert import_schema(utf16, "t", roles=("basic",))["mappings"] == import_schema(FIXTURE, "t", roles=("basic",))[
+        "mappings"]
+
+
+@pytest.mark.parametrize("data, message", [
+    ('{"id": "café"}'.encode("latin-1"), "byte 11: 0xE9 is not UTF-8"),
+    ('{"id": 1}'.encode("utf-16-le"), "UTF-16 text without a byte-order mark"),
+    (b"\xff\xfe\x00\x00" + '{"id": 1}'.encode("utf-32-le"), "UTF-32 text"),
+    (b"\xff\xfe" + '{"id": 1}'.encode("utf-16-le") + b"\x00", "not valid UTF-16-LE after its byte-order mark"),
+    (b"[" * 100_000, "JSON nested too deeply"),
+])
+def test_an_export_in_another_encoding_is_one_line(tmp_path, capsys, data, message):
+    schema = tmp_path / "export.json"
+    schema.write_bytes(data)
+    code, output = _import(tmp_path, *ROLES, schema=schema)
+    error = capsys.readouterr().err
+    assert code == 2 and error.count("\n") == 1, error
+    assert f"{schema}: " in error and message in error
+    assert not output.exists()
+
+
+def _exit_and_error(capsys, argv: list[str]) -> tuple[int, str]:
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where, message", [
+    (lambda tmp: "/proc/my-tenant.yaml", "/proc/my-tenant.yaml: cannot write: "),
+    (lambda tmp: str(_a_file(tmp) / "my-tenant.yaml"), "plain-file is a file, not a directory"),
+    (lambda tmp: str(_a_directory(tmp)), "is a directory"),
+    (lambda tmp: str(tmp / "okta"), "'okta' is the name of a bundled profile"),
+    (lambda tmp: str(tmp / "entra-id.yaml"), "'entra-id' is the name of a bundled profile"),
+    (lambda tmp: str(tmp / "tenant.json"), "a profile is written to a .yaml file"),
+])
+def test_a_bad_output_path_is_one_line_and_leaves_nothing(tmp_path, capsys, where, message):
+    output = where(tmp_path)
+    before = set(tmp_path.rglob("*"))
+    code, error = _exit_and_error(capsys, ["profiles", "import", str(FIXTURE), "-o", output, "--force", *ROLES])
+    assert code == 2 and error.count("\n") == 1, error
+    assert error.startswith("scim-conformance: import error: ") and message in error, error
+    assert set(tmp_path.rglob("*")) == before
+
+
+def _a_file(tmp: Path) -> Path:
+    (tmp / "plain-file").write_text("x", encoding="utf-8")
+    return tmp / "plain-file"
+
+
+def _a_directory(tmp: Path) -> Path:
+    (tmp / "my-tenant.yaml").mkdir(exist_ok=True)
+    return tmp / "my-tenant.yaml"
+
+
+@pytest.mark.parametrize("schema, message", [
+    (lambda tmp: tmp / "missing.json", "missing.json: cannot read: No such file or directory"),
+    (lambda tmp: tmp, ": cannot read: Is a directory"),
+])
+def test_a_bad_input_path_is_one_line(tmp_path, capsys, schema, message):
+    code, error = _exit_and_error(capsys, ["profiles", "import", str(schema(tmp_path)), "-o",
+                                           str(tmp_path / "t.yaml"), *ROLES])
+    assert code == 2 and error.count("\n") == 1 and message in error, error
+    assert not (tmp_path / "t.yaml").exists()
+
+
+def test_o_without_a_suffix_writes_the_yaml_file(tmp_path, capsys):
+    assert main(["profiles", "import", str(FIXTURE), "-o", str(tmp_path / "acme"), *ROLES]) == 0
+    assert (tmp_path / "acme.yaml").is_file() and not (tmp_path / "acme").exists()
+    assert load_profile(str(tmp_path / "acme.yaml")).name == "acme"
