@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Union
 
+# Deeper than any expression a person writes, and shallow enough for every recursive walk here to stay within
+# Python's recursion limit.
+MAX_DEPTH = 100
+
 
 class ExpressionError(ValueError):
     """An expression that cannot be parsed, checked or evaluated; the message is one line naming the function."""
@@ -118,6 +122,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokens(text)
         self.at = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -158,11 +163,15 @@ class _Parser:
         raise self.fail(token, "expected an attribute, a string, a number or a function")
 
     def call(self, name: str) -> Function:
-        self.take()  # (
+        opening = self.take()  # (
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(opening, f"nested deeper than {MAX_DEPTH} functions")
         arguments: list[Node | None] = []
         token = self.peek()
         if token and token[1] == ")":
             self.take()
+            self.depth -= 1
             return Function(name, ())
         while True:
             token = self.peek()
@@ -172,6 +181,7 @@ class _Parser:
                 arguments.append(self.expression())
             separator = self.take()
             if separator[1] == ")":
+                self.depth -= 1
                 return Function(name, tuple(arguments))
             if separator[1] != ",":
                 raise self.fail(separator, f"{name}: expected ',' or ')'")
@@ -1065,6 +1075,7 @@ def redacted(node: Node | None) -> bool:
 __all__ = [
     "FUNCTIONS",
     "IGNORE",
+    "MAX_DEPTH",
     "Attribute",
     "Comparison",
     "Constant",

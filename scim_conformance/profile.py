@@ -54,6 +54,7 @@ class AttributeMapping:
     matching: int | None = None
     flow: str = "Always"  # Entra's flowType: Always, or ObjectAddOnly ("only during object creation"), ...
     expression: Node | None = field(default=None, compare=False, repr=False)  # `source`, parsed
+    flow_behavior: str = "FlowWhenChanged"  # Entra's flowBehavior: FlowAlways exports the value on every cycle
 
     def as_dict(self) -> dict[str, Any]:
         row: dict[str, Any] = {"target": self.target, "type": self.type}
@@ -65,6 +66,8 @@ class AttributeMapping:
             row["matching"] = self.matching
         if self.flow != "Always":
             row["flow"] = self.flow
+        if self.flow_behavior != "FlowWhenChanged":
+            row["flow_behavior"] = self.flow_behavior
         return row
 
 
@@ -380,8 +383,12 @@ def _expression(row: dict[str, Any], kind: str, where: str, idp: str) -> Node | 
 def _mappings(rows: list[dict[str, Any]], kind: str, path: Path, idp: str) -> tuple[AttributeMapping, ...]:
     resource = "User" if kind == "users" else "Group"
     result = []
+    first: dict[str, int] = {}
     for i, row in enumerate(rows):
         where = f"{path}: mappings.{kind}[{i}] ({row['target']})"
+        if first.setdefault(row["target"].lower(), i) != i:
+            raise ProfileError(f"{where}: mapped already by mappings.{kind}[{first[row['target'].lower()]}] "
+                               "(one value per target attribute)")
         try:
             parsed = parse_path(row["target"], resource)
         except AttributePathError as exc:
@@ -393,7 +400,8 @@ def _mappings(rows: list[dict[str, Any]], kind: str, path: Path, idp: str) -> tu
         if kind_of == "string" and isinstance(default, bool):
             raise ProfileError(f"{where}: a string target needs a string default, got {default!r}")
         result.append(AttributeMapping(row["target"], parsed, row.get("source"), kind_of, default, row.get("matching"),
-                                       row.get("flow", "Always"), _expression(row, kind, where, idp)))
+                                       row.get("flow", "Always"), _expression(row, kind, where, idp),
+                                       row.get("flow_behavior", "FlowWhenChanged")))
     return tuple(result)
 
 

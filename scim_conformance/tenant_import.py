@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from scim_conformance.expressions import (
+    MAX_DEPTH,
     Comparison,
     ExpressionError,
     Function,
@@ -63,6 +64,7 @@ _ATTRIBUTE = _ODATA | {"name": _STR, "type": _STR, "multivalued": _BOOL, "requir
                        "caseExact": _BOOL, "anchor": _BOOL, "defaultValue": _STR, "flowNullValues": _BOOL,
                        "referencedObjects": _LIST, "metadata": _LIST, "apiExpressions": _LIST}
 
+FLOW_BEHAVIORS = ("FlowWhenChanged", "FlowAlways")  # Graph's default first
 FLOW_TYPES = ("Always", "ObjectAddOnly", "MultiValueAddOnly", "ValueAddOnly", "AttributeAddOnly")
 _OBJECT_FLOWS = ("Add", "Update", "Delete")
 # attributeDefinition.type -> a profile mapping's type.
@@ -98,6 +100,8 @@ class _Reader:
         for key, item in value.items():
             if key not in fields:
                 raise self.fail([*where, key], "unknown field")
+            if isinstance(item, float) and int in fields[key]:
+                raise self.fail([*where, key], f"expected a whole number, got {item}")
             if not isinstance(item, fields[key]) or (isinstance(item, bool) and bool not in fields[key]):
                 wanted = " or ".join(_json_type_name(t) for t in fields[key] if t is not type(None))
                 raise self.fail([*where, key], f"expected {wanted}, got {_json_type(item)}")
@@ -107,12 +111,15 @@ class _Reader:
               ) -> list[tuple[list[str | int], dict[str, Any]]]:
         return [([*where, i], self.object(item, [*where, i], fields)) for i, item in enumerate(value or [])]
 
-    def source(self, value: Any, where: list[str | int]) -> None:
-        """An attributeMappingSource tree, all the way down."""
+    def source(self, value: Any, where: list[str | int], depth: int = 1) -> None:
+        """An attributeMappingSource tree, all the way down (and no deeper than an expression may nest)."""
+        if depth > MAX_DEPTH:
+            raise self.fail(where[:where.index("source") + 1] if "source" in where else where,
+                            f"an expression nested deeper than {MAX_DEPTH} levels")
         source = self.object(value, where, _SOURCE)
         for path, parameter in self.items(source.get("parameters"), [*where, "parameters"], _PARAMETER):
             if parameter.get("value") is not None:
-                self.source(parameter["value"], [*path, "value"])
+                self.source(parameter["value"], [*path, "value"], depth + 1)
 
 
 def _json_type(value: Any) -> str:
@@ -209,6 +216,13 @@ def import_schema(file: Path, name: str, extends: str | None = "entra-id", roles
             ranked_rows = [_mapping(reader, row_path, row, kind, attributes)
                            for row_path, row in reader.items(mapping.get("attributeMappings"),
                                                              [*where, "attributeMappings"], _ATTRIBUTE_MAPPING)]
+            seen: dict[str, int] = {}
+            for i, (row, _priority) in enumerate(ranked_rows):
+                first = seen.setdefault(row["target"].lower(), i)
+                if first != i:
+                    raise reader.fail([*where, "attributeMappings", i, "targetAttributeName"],
+                                      f"{row['target']!r} is mapped already by attributeMappings[{first}]: "
+                                      "Entra sends one value per target attribute")
             mappings[kind] = [row for row, _priority in ranked_rows]
             ranked = sorted((priority, row["target"]) for row, priority in ranked_rows if priority)
             if ranked:
@@ -330,6 +344,15 @@ def _mapping(reader: _Reader, where: list[str | int], row: dict[str, Any], kind:
         raise reader.fail([*where, "flowType"], f"{flow!r} is not one of {', '.join(FLOW_TYPES)}")
     if flow != "Always":
         out["flow"] = flow
+    behavior = row.get("flowBehavior") or FLOW_BEHAVIORS[0]
+    if behavior not in FLOW_BEHAVIORS:
+        raise reader.fail([*where, "flowBehavior"], f"{behavior!r} is not one of {', '.join(FLOW_BEHAVIORS)}")
+    if behavior != FLOW_BEHAVIORS[0]:
+        out["flow_behavior"] = behavior
+    if priority and "SelectUniqueValue" in functions(node):
+        # Microsoft: SelectUniqueValue is not supported on a matching attribute (its value is not known up front).
+        raise reader.fail([*where, "matchingPriority"], f"{target}: SelectUniqueValue cannot feed a matching "
+                          "attribute")
     out["_functions"] = functions(node)
     return out, priority
 
@@ -381,7 +404,16 @@ def render(profile: dict[str, Any], file: Path) -> str:
     header = (f"# Imported by `scim-conformance profiles import {file.name}`. Re-import after changing the\n"
               "# mappings in Entra rather than editing this file; `scim-conformance profiles --show <file>`\n"
               "# prints it resolved.\n")
-    return header + yaml.safe_dump(profile, sort_keys=False, allow_unicode=True, width=110)
+    text = yaml.safe_dump(profile, sort_keys=False, allow_unicode=True, width=110)
+    for kind in profile.get("mappings", {}):
+        if not profile.get("resources", {}).get(kind, True):
+            # The rows stay for whoever switches the object mapping on; the suite does not run them.
+            mappings = text.index("\nmappings:\n")
+            at = text.index(f"\n  {kind}:\n", mappings) + 1
+            note = (f"  # Disabled in the tenant (its object mapping for {kind} is off): kept for reference, "
+                    f"not run (resources.{kind}: false).\n")
+            text = text[:at] + note + text[at:]
+    return header + text
 
 
 

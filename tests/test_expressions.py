@@ -325,3 +325,9 @@ def test_every_function_of_the_reference_is_implemented():
     exercised = {name for text, _ in DOCUMENTED + EDGES for name in functions(parse(text))}
     own_tests = {"AppRoleAssignmentsComplex", "AssertiveAppRoleAssignmentsComplex", "Guid", "RandomString", "Now"}
     assert sorted(set(FUNCTIONS) - exercised - own_tests) == []
+
+
+def test_nesting_deeper_than_the_limit_is_one_clear_error():
+    assert evaluate(parse("ToLower(" * 100 + '"A"' + ")" * 100), {}) == "a"
+    with pytest.raises(ExpressionError, match="nested deeper than 100 functions"):
+        parse("ToLower(" * 400 + '"A"' + ")" * 400)

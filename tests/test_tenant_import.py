@@ -14,7 +14,7 @@ from scim_conformance.cli import main
 from scim_conformance.expressions import to_text
 from scim_conformance.identities import IdentityFactory
 from scim_conformance.paths import fixtures_dir
-from scim_conformance.profile import Profile, load_profile
+from scim_conformance.profile import Profile, ProfileError, load_profile
 from scim_conformance.requirements import load_registry
 from scim_conformance.server import ReferenceServer
 from scim_conformance.tenant_import import SchemaImportError, import_schema
@@ -346,3 +346,60 @@ def test_o_without_a_suffix_writes_the_yaml_file(tmp_path, capsys):
     assert main(["profiles", "import", str(FIXTURE), "-o", str(tmp_path / "acme"), *ROLES]) == 0
     assert (tmp_path / "acme.yaml").is_file() and not (tmp_path / "acme").exists()
     assert load_profile(str(tmp_path / "acme.yaml")).name == "acme"
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"type": "Attribute", "name": "jobTitle"}
+    for _ in range(depth):
+        node = {"type": "Function", "name": "ToLower", "parameters": [{"key": "source", "value": node}]}
+    return node
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda e: _users(e)["attributeMappings"][0].update(matchingPriority=1.5),
+     "attributeMappings[0].matchingPriority: expected a whole number, got 1.5"),
+    (lambda e: _users(e)["attributeMappings"][3].update(targetAttributeName="displayName"),
+     "attributeMappings[3].targetAttributeName: 'displayName' is mapped already by attributeMappings["),
+    (lambda e: _users(e)["attributeMappings"][3].update(flowBehavior="FlowSometimes"),
+     "attributeMappings[3].flowBehavior: 'FlowSometimes' is not one of FlowWhenChanged, FlowAlways"),
+    (lambda e: _users(e)["attributeMappings"][0].update(source={
+        "type": "Function", "name": "SelectUniqueValue", "expression": "", "parameters": [
+            {"key": "uniqueValueRule", "value": {"type": "Attribute", "name": "userPrincipalName"}},
+            {"key": "uniqueValueRule", "value": {"type": "Attribute", "name": "mail"}}]}),
+     "attributeMappings[0].matchingPriority: userName: SelectUniqueValue cannot feed a matching attribute"),
+    (lambda e: _users(e)["attributeMappings"][3].update(source=_nested(300)),
+     "attributeMappings[3].source: an expression nested deeper than 100 levels"),
+])
+def test_what_entra_would_not_do_is_refused_in_one_line(tmp_path, capsys, change, message):
+    export = _export()
+    change(export)
+    code, output = _import(tmp_path, *ROLES, schema=_write(tmp_path, export))
+    error = capsys.readouterr().err
+    assert code == 2 and error.count("\n") == 1, error
+    assert message in error, error
+    assert not output.exists()
+
+
+def test_flow_behavior_is_kept_and_a_disabled_object_mapping_is_marked(tmp_path, capsys):
+    export = _export()
+    title = next(m for m in _users(export)["attributeMappings"] if m["targetAttributeName"] == "title")
+    title["flowBehavior"] = "FlowAlways"
+    code, output = _import(tmp_path, *ROLES, schema=_write(tmp_path, export))
+    assert code == 0, capsys.readouterr().err
+    text = output.read_text(encoding="utf-8")
+    groups = text.index("\n  groups:\n", text.index("\nmappings:\n"))
+    assert text[:groups].endswith("# Disabled in the tenant (its object mapping for groups is off): kept for "
+                                  "reference, not run (resources.groups: false).")
+    profile = load_profile(str(output))
+    assert profile.user_mapping("title").flow_behavior == "FlowAlways"
+    assert profile.user_mapping("displayName").flow_behavior == "FlowWhenChanged"
+    assert {"target": "title", "type": "string", "source": "jobTitle", "flow_behavior": "FlowAlways"} in \
+        profile.as_dict()["mappings"]["users"]
+
+
+def test_a_profile_mapping_one_target_twice_is_refused(tmp_path):
+    text = "name: twice\ndescription: x\nmappings:\n  users:\n  - {target: userName, source: userPrincipalName}\n" \
+           "  - {target: username, source: mail}\n"
+    (tmp_path / "twice.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"mappings.users\[1\] \(username\): mapped already by mappings.users\[0\]"):
+        load_profile(str(tmp_path / "twice.yaml"))
