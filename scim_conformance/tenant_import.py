@@ -31,6 +31,7 @@ from scim_conformance.expressions import (
     Function,
     Node,
     check,
+    comparisons,
     from_tree,
     functions,
     parse,
@@ -373,6 +374,8 @@ def _source(tree: dict[str, Any], where: str) -> Node:
     except ExpressionError:
         return node  # Entra's rendering of a constant or an attribute is not always our syntax; the tree is
     same_content = (functions(rendered), named_attributes(rendered)) == (functions(node), named_attributes(node))
+    if functions(rendered) == functions(node) and comparisons(rendered) > comparisons(node):
+        return rendered  # the comparison is in the string only (the tree lost it, or holds it in a shape unread)
     return rendered if same_content and _trimmed(rendered) != _trimmed(node) else node
 
 
