@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,9 +28,9 @@ from scim_conformance.attributes import (
     AttributePathError,
     parse_path,
 )
-from scim_conformance.expressions import Context, ExpressionError, Node, check, evaluate, parse
+from scim_conformance.expressions import Context, ExpressionError, Node, attributes, check, evaluate, parse
 from scim_conformance.paths import YAML_LOADER, profiles_dir
-from scim_conformance.sources import SAMPLE_GROUP, SOURCE_GROUP_ATTRIBUTES, user_source
+from scim_conformance.sources import KnownAttributes, fill, group_source, user_source
 
 if TYPE_CHECKING:
     import jsonschema
@@ -210,6 +211,8 @@ class Profile:
     flow_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     scope: Mapping[str, Any] = field(default_factory=dict)
     target_attributes: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    # Source attributes the tenant's export lists beyond Microsoft's documented ones (mappings may name them).
+    source_attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # RFC 2606 reserves example.com for exactly this; special-use names such as .test fail common email validators.
     email_domain: str = DEFAULT_EMAIL_DOMAIN
 
@@ -246,6 +249,7 @@ class Profile:
             ("flow_types", {k: list(v) for k, v in self.flow_types.items()}),
             ("scope", dict(self.scope)),
             ("target_attributes", {k: [dict(a) for a in v] for k, v in self.target_attributes.items()}),
+            ("source_attributes", {k: list(v) for k, v in self.source_attributes.items()}),
         ) if value}
 
 
@@ -329,7 +333,7 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], path: Path) -> dict[st
     merged = copy.deepcopy(parent)
     for key, value in child.items():
         if key in ("dialect", "resources", "matching", "identities", "flow_types", "scope",
-                   "target_attributes") and isinstance(value, dict):
+                   "target_attributes", "source_attributes") and isinstance(value, dict):
             merged.setdefault(key, {}).update(value)
         elif key == "mappings":
             for kind, changes in value.items():
@@ -366,21 +370,35 @@ def _apply_mapping_changes(rows: list[dict[str, Any]], changes: Any, path: Path,
     return list(by_target.values())
 
 
-def _expression(row: dict[str, Any], kind: str, where: str, idp: str) -> Node | None:
-    """The mapping's source parsed, checked and evaluated once, so that no mapping is dropped silently."""
+def _expression(row: dict[str, Any], kind: str, where: str, source: tuple[KnownAttributes, list[dict[str, Any]]]
+                ) -> Node | None:
+    """The mapping's source parsed, checked and evaluated on each sample person, so that no mapping is dropped
+    silently: one that fails for every person holding its attributes can never send a value, and is refused.
+    One that fails for some people only fails for those at run time, as in Entra."""
     if "source" not in row:
         return None
-    names, sample = user_source(idp) if kind == "users" else (SOURCE_GROUP_ATTRIBUTES, SAMPLE_GROUP)
+    names, samples = source
     try:
         node = parse(row["source"])
         check(node, names)
-        evaluate(node, sample, Context())
+        named = attributes(node)
+        people = [fill(dict(person), named, [node], random.Random(0)) for person in samples]
+        holding = [p for p in people if not named or any(p.get(n) not in (None, "", []) for n in named)]
+        failures = []
+        for person in holding or people[:1]:
+            try:
+                evaluate(node, person, Context())
+            except ExpressionError as exc:
+                failures.append(exc)
+        if failures and len(failures) == len(holding or people[:1]):
+            raise failures[0]
     except ExpressionError as exc:
         raise ProfileError(f"{where}: source {row['source']!r}: {exc}") from None
     return node
 
 
-def _mappings(rows: list[dict[str, Any]], kind: str, path: Path, idp: str) -> tuple[AttributeMapping, ...]:
+def _mappings(rows: list[dict[str, Any]], kind: str, path: Path, source: tuple[KnownAttributes, list[dict[str, Any]]]
+              ) -> tuple[AttributeMapping, ...]:
     resource = "User" if kind == "users" else "Group"
     result = []
     first: dict[str, int] = {}
@@ -400,7 +418,7 @@ def _mappings(rows: list[dict[str, Any]], kind: str, path: Path, idp: str) -> tu
         if kind_of == "string" and isinstance(default, bool):
             raise ProfileError(f"{where}: a string target needs a string default, got {default!r}")
         result.append(AttributeMapping(row["target"], parsed, row.get("source"), kind_of, default, row.get("matching"),
-                                       row.get("flow", "Always"), _expression(row, kind, where, idp),
+                                       row.get("flow", "Always"), _expression(row, kind, where, source),
                                        row.get("flow_behavior", "FlowWhenChanged")))
     return tuple(result)
 
@@ -441,8 +459,9 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
     mappings = data.get("mappings", {})
     requirements = data.get("requirements", {})
     idp = data.get("idp", "a SCIM client")
-    users = _mappings(mappings.get("users", []), "users", path, idp)
-    groups = _mappings(mappings.get("groups", []), "groups", path, idp)
+    more = data.get("source_attributes", {})
+    users = _mappings(mappings.get("users", []), "users", path, user_source(idp, more.get("users", ())))
+    groups = _mappings(mappings.get("groups", []), "groups", path, group_source(more.get("groups", ())))
     user_targets = {m.target.lower() for m in users}
     for i, target in enumerate(matching.get("users", ["userName"])):
         if target.lower() not in user_targets and users:
@@ -479,6 +498,7 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
         flow_types={k: tuple(v) for k, v in data.get("flow_types", {}).items()},
         scope=dict(data.get("scope", {})),
         target_attributes={k: tuple(v) for k, v in targets.items()},
+        source_attributes={k: tuple(v) for k, v in more.items()},
         email_domain=data.get("identities", {}).get("email_domain", DEFAULT_EMAIL_DOMAIN),
     )
 

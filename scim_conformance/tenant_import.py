@@ -40,7 +40,7 @@ from scim_conformance.expressions import (
 from scim_conformance.expressions import attributes as named_attributes
 from scim_conformance.outcomes import ExitCode
 from scim_conformance.profile import ProfileError, available_profiles, load_profile
-from scim_conformance.sources import SOURCE_GROUP_ATTRIBUTES, SOURCE_USER_ATTRIBUTES
+from scim_conformance.sources import KnownAttributes, group_source, user_source
 
 # Fields of each Graph resource in an export (Microsoft Graph v1.0 and beta), and what each must be.
 _ANY = (str, int, float, bool, list, dict, type(None))
@@ -214,7 +214,8 @@ def import_schema(file: Path, name: str, extends: str | None = "entra-id", roles
             if attributes is None:
                 raise reader.fail([*where, "targetObjectName"], f"{mapping.get('targetObjectName')!r} is not an "
                                   f"object of directory {rule.get('targetDirectoryName')!r}")
-            ranked_rows = [_mapping(reader, row_path, row, kind, attributes)
+            known = _known_sources(directories, rule, mapping, kind)
+            ranked_rows = [_mapping(reader, row_path, row, kind, attributes, known)
                            for row_path, row in reader.items(mapping.get("attributeMappings"),
                                                              [*where, "attributeMappings"], _ATTRIBUTE_MAPPING)]
             seen: dict[str, int] = {}
@@ -232,11 +233,13 @@ def import_schema(file: Path, name: str, extends: str | None = "entra-id", roles
                 targets[kind] = list(attributes.values())
     if not resources.get("users"):
         raise SchemaImportError(f"{file}: no enabled object mapping for users: the suite checks user provisioning")
+    more = {kind: _undocumented(rows, kind) for kind, rows in mappings.items()}
     uses_roles = [row["target"] for row in mappings.get("users", [])
                   if _APP_ROLE_FUNCTIONS & set(row.pop("_functions", ()))]
     for rows in mappings.values():
         for row in rows:
             row.pop("_functions", None)
+            row.pop("_attributes", None)
     if uses_roles and not roles:
         raise SchemaImportError(f"{file}: the mapping of {uses_roles[0]} sends app role assignments: name the "
                                 "app's role values with --role (Enterprise applications > App roles), the first "
@@ -254,8 +257,16 @@ def import_schema(file: Path, name: str, extends: str | None = "entra-id", roles
         profile["scope"] = scope
     if targets:
         profile["target_attributes"] = targets
+    if any(more.values()):
+        profile["source_attributes"] = {kind: names for kind, names in more.items() if names}
     profile["requirements"] = {"capabilities": _capabilities(extends, profile)}
     return profile
+
+
+def _undocumented(rows: list[dict[str, Any]], kind: str) -> list[str]:
+    """Source attributes the mappings name that only the export lists (a profile names them for the loader)."""
+    documented = (user_source("Microsoft Entra ID") if kind == "users" else group_source())[0]
+    return sorted({name for row in rows for name in row.get("_attributes", ()) if name not in documented})
 
 
 def _capabilities(extends: str | None, profile: dict[str, Any]) -> list[str]:
@@ -308,8 +319,19 @@ def _object_flows(reader: _Reader, text: Any, where: list[str | int]) -> list[st
     return flows
 
 
+def _known_sources(directories: dict[str, dict[str, dict[str, dict[str, Any]]]], rule: dict[str, Any],
+                   mapping: dict[str, Any], kind: str) -> KnownAttributes:
+    """The source attributes a mapping may name: the export's own source directory's list when it carries one
+    (what that tenant's Entra offers), else Microsoft's documented Entra attributes and directory extensions."""
+    listed = directories.get(str(rule.get("sourceDirectoryName", "")).lower(), {}).get(
+        str(mapping.get("sourceObjectName", "")).lower())
+    if listed:
+        return KnownAttributes(frozenset(a["name"] for a in listed.values()), extensions=False)
+    return (user_source("Microsoft Entra ID") if kind == "users" else group_source())[0]
+
+
 def _mapping(reader: _Reader, where: list[str | int], row: dict[str, Any], kind: str,
-             attributes: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], int]:
+             attributes: dict[str, dict[str, Any]], known: KnownAttributes) -> tuple[dict[str, Any], int]:
     target = row.get("targetAttributeName")
     if not target:
         raise reader.fail([*where, "targetAttributeName"], "a mapping needs its target attribute")
@@ -324,7 +346,7 @@ def _mapping(reader: _Reader, where: list[str | int], row: dict[str, Any], kind:
         reader.source(row["source"], [*where, "source"])
         try:
             node = _source(row["source"], _path([*where, "source"]))
-            check(node, SOURCE_USER_ATTRIBUTES if kind == "users" else SOURCE_GROUP_ATTRIBUTES)
+            check(node, known)
         except ExpressionError as exc:
             raise SchemaImportError(f"{reader.file}: {_path(where)} ({target}): source: {exc}") from None
         out["source"] = source_text(node)
@@ -355,6 +377,7 @@ def _mapping(reader: _Reader, where: list[str | int], row: dict[str, Any], kind:
         raise reader.fail([*where, "matchingPriority"], f"{target}: SelectUniqueValue cannot feed a matching "
                           "attribute")
     out["_functions"] = functions(node)
+    out["_attributes"] = named_attributes(node)
     return out, priority
 
 
