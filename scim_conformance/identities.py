@@ -27,7 +27,8 @@ from scim_conformance.expressions import (
     redacted,
 )
 from scim_conformance.profile import AttributeMapping, Profile
-from scim_conformance.sources import EXTENSION_ATTRIBUTES, MORE_USER_ATTRIBUTES, fill
+from scim_conformance.scoping import ScopeError, fit, in_scope
+from scim_conformance.sources import EXTENSION_ATTRIBUTES, MORE_USER_ATTRIBUTES, fill, generated_value
 
 
 class UnevaluableMapping(ExpressionError):
@@ -70,7 +71,19 @@ class IdentityFactory:
         return self._count
 
     def source_user(self) -> dict[str, Any]:
-        """A person as the IdP holds them: under Entra's own attribute names, and Okta's for the same values."""
+        """A person as the IdP holds them (Entra's attribute names, and Okta's for the same values), inside the
+        tenant's scoping filter: Entra provisions no one else."""
+        scope = self.profile.scope.get("users")
+        for _ in range(_DRAWS):
+            person = self._person()
+            if scope and not in_scope(scope, person):
+                person = fit(scope, person, functools.partial(_made_up, person,
+                                                              random.Random(f"{self.seed}:{self._count}:scope")))
+            if not scope or in_scope(scope, person):
+                return person
+        raise ScopeError(f"no generated person fits the scoping filter for users in {_DRAWS} draws")
+
+    def _person(self) -> dict[str, Any]:
         n = self._next()
         rng, words = self._rng, _words()
         given, surname = rng.choice(words.first_names), rng.choice(words.last_names)
@@ -162,6 +175,9 @@ class IdentityFactory:
         raise failure
 
     def _user_body(self, source: dict[str, Any]) -> dict[str, Any]:
+        if not in_scope(self.profile.scope.get("users"), source):
+            # The tenant's Entra never sends this person: neither may the suite, whatever a caller hands it.
+            raise ScopeError(f"{source.get('userPrincipalName')}: outside the scoping filter for users")
         dialect = self.profile.dialect
         body: dict[str, Any] = {"schemas": [CORE_USER, ENTERPRISE_USER]}
         for mapping in self.profile.user_mappings:
@@ -233,8 +249,14 @@ class IdentityFactory:
         n = self._next()
         phrase = " ".join(self._rng.choice(part) for part in _words().business_phrases).title()
         name = display_name or f"{self.prefix}-{n} {phrase}"[:80]
-        return {"displayName": name, "objectId": _uuid4(self._rng), "mailNickname": f"{self.prefix}-g{n}",
-                "mail": f"{self.prefix}-g{n}@{self.email_domain}", "description": name, "members": None}
+        group = {"displayName": name, "objectId": _uuid4(self._rng), "mailNickname": f"{self.prefix}-g{n}",
+                 "mail": f"{self.prefix}-g{n}@{self.email_domain}", "description": name, "members": None}
+        scope = self.profile.scope.get("groups")
+        if scope and not in_scope(scope, group):
+            group = fit(scope, group, functools.partial(_made_up, group, random.Random(f"{self.seed}:{n}:scope")))
+            if not in_scope(scope, group):
+                raise ScopeError(f"{name}: no generated group fits the scoping filter for groups")
+        return group
 
     def group_body(self, display_name: str | None = None) -> dict[str, Any]:
         """The create body the IdP sends for a group: no members, which follow by PATCH (research notes 4.9)."""
@@ -285,6 +307,10 @@ def _words() -> _Words:
                   city_suffixes=tuple(Address.city_suffixes), states=tuple(Address.states_abbr),
                   company_suffixes=tuple(Company.company_suffixes),
                   business_phrases=tuple(tuple(words) for words in Company.bsWords))
+
+
+def _made_up(person: dict[str, Any], rng: random.Random, name: str) -> Any:
+    return generated_value(name, person, rng)
 
 
 def _mapped_sources(profile: Profile) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema_rs
 import yaml
 
+from scim_conformance import scoping
 from scim_conformance.attributes import (
     CORE_GROUP,
     MS_GROUP,
@@ -468,6 +469,13 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
             raise ProfileError(f"{path}: matching.users[{i}]: {target!r} is not a mapped target")
     if not resources.get("users", True):
         raise ProfileError(f"{path}: resources.users: a profile must provision users")
+    for kind, scope in data.get("scope", {}).items():
+        names, people = user_source(idp, more.get("users", ())) if kind == "users" else group_source(
+            more.get("groups", ()))
+        try:
+            scoping.check(scope, names, people)
+        except scoping.ScopeError as exc:
+            raise ProfileError(f"{path}: scope.{kind}.{exc}") from None
     targets = data.get("target_attributes", {})
     for kind, rows in (("users", users), ("groups", groups)):
         known = {a["name"].lower() for a in targets.get(kind, [])}

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from scim_conformance import scoping
 from scim_conformance.expressions import (
     MAX_DEPTH,
     Comparison,
@@ -40,7 +41,7 @@ from scim_conformance.expressions import (
 from scim_conformance.expressions import attributes as named_attributes
 from scim_conformance.outcomes import ExitCode
 from scim_conformance.profile import ProfileError, available_profiles, load_profile
-from scim_conformance.sources import KnownAttributes, group_source, user_source
+from scim_conformance.sources import KnownAttributes, group_source, sample_users, user_source
 
 # Fields of each Graph resource in an export (Microsoft Graph v1.0 and beta), and what each must be.
 _ANY = (str, int, float, bool, list, dict, type(None))
@@ -208,13 +209,17 @@ def import_schema(file: Path, name: str, extends: str | None = "entra-id", roles
                 raise reader.fail(where, f"a second object mapping for {kind}")
             resources[kind] = bool(mapping.get("enabled", True))
             flows[kind] = _object_flows(reader, mapping.get("flowTypes"), [*where, "flowTypes"])
-            if mapping.get("scope"):
-                scope[kind] = mapping["scope"]
             attributes = app.get(str(mapping.get("targetObjectName", "")).lower())
             if attributes is None:
                 raise reader.fail([*where, "targetObjectName"], f"{mapping.get('targetObjectName')!r} is not an "
                                   f"object of directory {rule.get('targetDirectoryName')!r}")
             known = _known_sources(directories, rule, mapping, kind)
+            if mapping.get("scope"):
+                try:
+                    scoping.check(mapping["scope"], known, sample_users() if kind == "users" else group_source()[1])
+                except scoping.ScopeError as exc:
+                    raise SchemaImportError(f"{file}: {_path([*where, 'scope'])}.{exc}") from None
+                scope[kind] = mapping["scope"]
             ranked_rows = [_mapping(reader, row_path, row, kind, attributes, known)
                            for row_path, row in reader.items(mapping.get("attributeMappings"),
                                                              [*where, "attributeMappings"], _ATTRIBUTE_MAPPING)]

@@ -535,3 +535,68 @@ def test_the_load_time_check_evaluates_each_mapping_over_several_people(tmp_path
             load_profile(str(path))
     else:
         assert load_profile(str(path)).user_mapping("nickName").source == source
+
+
+FINANCE_IN_THE_US = {"categoryFilterGroups": [], "inputFilterGroups": [], "groups": [{"name": "US finance", "clauses": [
+    {"operatorName": "EQUALS", "sourceOperandName": "department", "targetOperand": {"values": ["Finance"]}},
+    {"operatorName": "EQUALS", "sourceOperandName": "country", "targetOperand": {"values": ["US"]}},
+    {"operatorName": "IS NOT NULL", "sourceOperandName": "extensionAttribute3", "targetOperand": {"values": []}}]}]}
+
+
+def _scoped(tmp_path: Path, scope: dict[str, Any]) -> tuple[int, Path]:
+    export = json.loads(HR.read_text(encoding="utf-8"))  # its source directory lists extensionAttribute3
+    _users(export)["scope"] = scope
+    return _import(tmp_path, *ROLES, schema=_write(tmp_path, export))
+
+
+def test_only_people_inside_the_scoping_filter_are_generated(tmp_path, capsys):
+    from scim_conformance.scoping import ScopeError, in_scope
+
+    code, output = _scoped(tmp_path, FINANCE_IN_THE_US)
+    assert code == 0, capsys.readouterr().err
+    profile = load_profile(str(output))
+    factory = IdentityFactory(profile, "scimcimp", 1)
+    people = [factory.source_user() for _ in range(40)]
+    assert all(in_scope(FINANCE_IN_THE_US, p) for p in people)
+    assert {p["department"] for p in people} == {"Finance"} and all(p["extensionAttribute3"] for p in people)
+    assert len({p["givenName"] for p in people}) > 20  # still different people
+    outside = people[0] | {"department": "Sales"}
+    with pytest.raises(ScopeError, match="outside the scoping filter for users"):
+        factory.user_body(outside)
+
+
+def test_a_run_never_sends_a_person_outside_the_scoping_filter(tmp_path, capsys):
+    code, output = _scoped(tmp_path, FINANCE_IN_THE_US)
+    assert code == 0, capsys.readouterr().err
+    with ReferenceServer(token=TOKEN) as server:
+        run = run_suite(str(output), tmp_path, base_url=server.base_url, token=TOKEN,
+                        extra=("--", "-k", "users or mapped or matching"))
+    assert run.outcomes("error", "blocked") == set(), run.stdout[-2000:]
+    # ENTRA-USER-CREATE-EXTENSION-UNLISTED writes a value of its own into the first writable extension attribute
+    # (here the department the scope reads): a probe of the server, not another person.
+    posted = [json.loads(x["request"]["body"]) for check in run.document["checks"] for x in check["transcript"]
+              if x["request"]["method"] == "POST" and x["request"]["url"].endswith("/Users") and x["request"]["body"]
+              and not check["nodeid"].endswith("test_create_with_unlisted_extension")]
+    departments = [body[ENTERPRISE]["department"] for body in posted if "department" in body.get(ENTERPRISE, {})]
+    assert len(departments) > 10 and set(departments) == {"Finance"}
+    countries = [address["country"] for body in posted for address in body.get("addresses", [])]
+    assert countries and set(countries) == {"US"}
+
+
+@pytest.mark.parametrize("scope, message", [
+    ({"groups": [{"clauses": [{"operatorName": "SOUNDS LIKE", "sourceOperandName": "department",
+                               "targetOperand": {"values": ["Sales"]}}]}]},
+     "objectMappings[1].scope.groups[0].clauses[0].operatorName: 'SOUNDS LIKE' is not a scoping operator"),
+    ({"groups": [{"clauses": [{"operatorName": "EQUALS", "sourceOperandName": "shoeSize",
+                               "targetOperand": {"values": ["9"]}}]}]},
+     "objectMappings[1].scope.groups[0].clauses[0].sourceOperandName: 'shoeSize' is not a source attribute"),
+    ({"groups": [{"clauses": [
+        {"operatorName": "EQUALS", "sourceOperandName": "department", "targetOperand": {"values": ["Sales"]}},
+        {"operatorName": "NOT EQUALS", "sourceOperandName": "department", "targetOperand": {"values": ["Sales"]}}]}]},
+     "objectMappings[1].scope.no person can be in this scope"),
+])
+def test_a_scoping_filter_the_suite_cannot_apply_is_refused(tmp_path, capsys, scope, message):
+    code, output = _scoped(tmp_path, scope)
+    error = capsys.readouterr().err
+    assert code == 2 and error.count("\n") == 1 and message in error, error
+    assert not output.exists()
