@@ -7,10 +7,11 @@ sample) before a run; identities.py generates people with exactly these attribut
 from __future__ import annotations
 
 import base64
+import functools
 import random
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,29 +65,31 @@ def generated_value(name: str, person: dict[str, Any], rng: random.Random) -> An
     if name.startswith("extensionAttribute"):
         return f"EA{name.removeprefix('extensionAttribute')}-{digits}"
     ascii_name = re.sub(r"[^a-z]", "", f"{given[:1]}{surname}".lower()) or "user"
-    values: dict[str, Any] = {
-        "userType": "Member",
-        "employeeType": rng.choice(("Employee", "Contractor", "Consultant", "Vendor")),
-        "employeeHireDate": f"20{rng.randint(10, 25)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T08:00:00Z",
-        "employeeLeaveDateTime": f"20{rng.randint(30, 39)}-{rng.randint(1, 12):02d}-01T00:00:00Z",
-        "employeeOrgData.division": rng.choice(("North", "South", "East", "West")),
-        "employeeOrgData.costCenter": f"CC-{digits[:4]}",
+    values: dict[str, Callable[[], Any]] = {
+        "userType": lambda: "Member",
+        "employeeType": lambda: rng.choice(("Employee", "Contractor", "Consultant", "Vendor")),
+        "employeeHireDate": lambda: f"20{rng.randint(10, 25)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+                                    "T08:00:00Z",
+        "employeeLeaveDateTime": lambda: f"20{rng.randint(30, 39)}-{rng.randint(1, 12):02d}-01T00:00:00Z",
+        "employeeOrgData.division": lambda: rng.choice(("North", "South", "East", "West")),
+        "employeeOrgData.costCenter": lambda: f"CC-{digits[:4]}",
         # The pre-Windows 2000 logon name: at most 20 characters.
-        "onPremisesSamAccountName": f"{ascii_name[:14]}{digits[:6]}"[:20],
-        "onPremisesUserPrincipalName": upn,
-        "onPremisesDistinguishedName": f"CN={given} {surname},OU=Users,DC={domain.replace('.', ',DC=')}",
-        "onPremisesDomainName": domain,
-        "onPremisesSecurityIdentifier": f"S-1-5-21-{rng.getrandbits(31)}-{rng.getrandbits(31)}-"
-                                        f"{rng.getrandbits(31)}-{1000 + rng.getrandbits(12)}",
-        "otherMails": [f"{ascii_name}.{digits}@other.{domain}"],
-        "usageLocation": person.get("country") or "US",
-        "sipProxyAddress": f"sip:{upn}",
-        "showInAddressList": True,
+        "onPremisesSamAccountName": lambda: f"{ascii_name[:14]}{digits[:6]}"[:20],
+        "onPremisesUserPrincipalName": lambda: upn,
+        "onPremisesDistinguishedName": lambda: f"CN={given} {surname},OU=Users,DC={domain.replace('.', ',DC=')}",
+        "onPremisesDomainName": lambda: domain,
+        "onPremisesSecurityIdentifier": lambda: f"S-1-5-21-{rng.getrandbits(31)}-{rng.getrandbits(31)}-"
+                                                f"{rng.getrandbits(31)}-{1000 + rng.getrandbits(12)}",
+        "otherMails": lambda: [f"{ascii_name}.{digits}@other.{domain}"],
+        "usageLocation": lambda: person.get("country") or "US",
+        "sipProxyAddress": lambda: f"sip:{upn}",
+        "showInAddressList": lambda: True,
+        "onPremisesImmutableId": lambda: base64.b64encode(uuid.UUID(int=rng.getrandbits(128), version=4).bytes
+                                                          ).decode("ascii"),
     }
-    if name in ("onPremisesImmutableId", "immutableId"):
-        return base64.b64encode(uuid.UUID(int=rng.getrandbits(128), version=4).bytes).decode("ascii")
+    values["immutableId"] = values["onPremisesImmutableId"]
     if name in values:
-        return values[name]
+        return values[name]()
     return f"{name.rpartition('_')[2]}-{digits}"  # a directory extension, or an attribute only an export lists
 
 
@@ -124,6 +127,11 @@ def _evaluates(nodes: Sequence[Node | None], person: dict[str, Any]) -> bool:
 
 
 def sample_users(names: Iterable[str] = ()) -> list[dict[str, Any]]:
+    return list(_sample_users(tuple(names)))
+
+
+@functools.cache
+def _sample_users(names: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
     """The people a profile's mappings are evaluated on at load (after `fill` with the attributes each mapping
     names): one with the usual attributes, one with every documented one set and names beyond ASCII, one with
     short names and most attributes empty; `names` adds attributes only an export lists, unset."""
@@ -136,7 +144,7 @@ def sample_users(names: Iterable[str] = ()) -> list[dict[str, Any]]:
         "givenName": "Li", "surname": "Wu", "displayName": "Li Wu", "accountEnabled": True, "IsSoftDeleted": False,
         "proxyAddresses": [], "appRoleAssignments": [], "password": SAMPLE_USER["password"]}
     extra = [name for name in names if name not in SAMPLE_USER]
-    return [person | dict.fromkeys(extra) for person in (SAMPLE_USER, full, sparse)]
+    return tuple(person | dict.fromkeys(extra) for person in (SAMPLE_USER, full, sparse))
 SAMPLE_GROUP: dict[str, Any] = {"displayName": "Sales", "objectId": "22cc22cc-dd33-ee44-ff55-66aa66aa66aa",
                                 "members": None, "mailNickname": "sales", "mail": "sales@example.test",
                                 "description": "Sales"}
