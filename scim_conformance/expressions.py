@@ -1160,7 +1160,7 @@ def _evaluate(node: Node | None, source: Mapping[str, Any], context: Context) ->
         return spec.impl(values, context)
     except ExpressionError:
         raise
-    except (TypeError, ValueError, IndexError, KeyError) as exc:
+    except (TypeError, ValueError, IndexError, KeyError, OverflowError) as exc:  # a date past year 9999, ...
         raise ExpressionError(f"{node.name}: {exc}") from None
 
 

@@ -94,11 +94,28 @@ def _clauses(scope: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]
                 yield f"{key}[{g}].clauses[{c}]", clause
 
 
+def _shape(scope: Any) -> None:
+    """Graph's shape: each set a list of groups, each group an object with a list of clauses."""
+    if not isinstance(scope, Mapping):
+        raise ScopeError(f"(top level): expected a filter object, got {type(scope).__name__}")
+    for key in GROUP_SETS:
+        groups = scope.get(key) or []
+        if not isinstance(groups, list):
+            raise ScopeError(f"{key}: expected a list of filter groups")
+        for g, group in enumerate(groups):
+            if not isinstance(group, Mapping) or not isinstance(group.get("clauses") or [], list):
+                raise ScopeError(f"{key}[{g}]: expected a filter group with a list of clauses")
+            for c, clause in enumerate(group.get("clauses") or []):
+                operand = clause.get("targetOperand") if isinstance(clause, Mapping) else None
+                if not isinstance(clause, Mapping) or not isinstance(operand or {}, Mapping) or not isinstance(
+                        (operand or {}).get("values") or [], list):
+                    raise ScopeError(f"{key}[{g}].clauses[{c}]: expected a clause with targetOperand.values a list")
+
+
 def validate(scope: Mapping[str, Any], known: Container[str]) -> None:
     """Refuse a filter the suite could not apply: an unknown operator, an unknown attribute, a bad pattern."""
+    _shape(scope)
     for where, clause in _clauses(scope):
-        if not isinstance(clause, Mapping):
-            raise ScopeError(f"{where}: expected an object")
         operator = _operator(clause.get("operatorName"))
         if operator not in _OPERATORS:
             raise ScopeError(f"{where}.operatorName: {clause.get('operatorName')!r} is not a scoping operator "

@@ -438,3 +438,14 @@ def test_iif_takes_the_comparison_from_the_string_when_the_tree_has_none(tmp_pat
         {"key": "expression", "value": {"type": "Attribute", "name": "mail"}}]},
         expression='IIF(IsPresent([mail]), "US", "elsewhere")')
     assert to_text(_source(tree, "source")) == 'IIF(IsPresent([mail]), "US", "elsewhere")'
+
+
+@pytest.mark.parametrize("expression", [
+    'DateAdd("d", 99999999, CDate("2020-01-01"))',
+    'DateFromNum("999999999999999999999999")',
+    'CDate("9999-12-31T23:59:59-05:00")',
+    'FormatDateTime("0001-01-01T00:00:00+01:00", , "yyyy-MM-ddTHH:mm:sszzz", "yyyy")',
+])
+def test_a_date_out_of_range_is_an_expression_error_naming_the_function(expression):
+    with pytest.raises(ExpressionError, match=expression.split("(")[0] + ": "):
+        run(expression)

@@ -80,3 +80,15 @@ def test_the_attributes_a_filter_reads():
     assert attributes(scope([clause("department", "EQUALS", "Sales")], [clause("country", "EQUALS", "US"),
                                                                        clause("department", "IS NOT NULL")])) == [
         "department", "country"]
+
+
+@pytest.mark.parametrize("filter_, message", [
+    ({"groups": "department EQUALS Sales"}, "groups: expected a list of filter groups"),
+    ({"groups": [{"clauses": {"a": 1}}]}, "groups[0]: expected a filter group with a list of clauses"),
+    ({"inputFilterGroups": [{"clauses": ["EQUALS"]}]}, "inputFilterGroups[0].clauses[0]: expected a clause"),
+    ({"groups": [{"clauses": [{"operatorName": "EQUALS", "sourceOperandName": "department",
+                               "targetOperand": {"values": "Sales"}}]}]}, "targetOperand.values a list"),
+])
+def test_a_filter_of_another_shape_is_refused(filter_, message):
+    with pytest.raises(ScopeError, match=re.escape(message)):
+        validate(filter_, set(PERSON))
