@@ -24,7 +24,7 @@ MORE_USER_ATTRIBUTES = (
     "userType", "employeeType", "employeeHireDate", "employeeLeaveDateTime", "employeeOrgData.division",
     "employeeOrgData.costCenter", "onPremisesSamAccountName", "onPremisesUserPrincipalName",
     "onPremisesDistinguishedName", "onPremisesDomainName", "onPremisesSecurityIdentifier", "onPremisesImmutableId",
-    "immutableId", "otherMails", "usageLocation", "sipProxyAddress", "showInAddressList",
+    "immutableId", "otherMails", "usageLocation", "sipProxyAddress", "showInAddressList", "passwordProfile.password",
 )
 # An app's or a tenant's directory extension: extension_<appId without dashes>_<name>.
 DIRECTORY_EXTENSION = re.compile(r"extension_[0-9a-fA-F]{32}_\w+")
