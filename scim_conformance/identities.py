@@ -63,8 +63,10 @@ class IdentityFactory:
         self._more = random.Random(f"{seed}:source")
         self.context = Context(rng=random.Random(f"{seed}:expressions"), now=CLOCK)
         self._count = 0
-        self._filled = _mapped_sources(profile)
+        self._filled = _mapped_sources(profile.user_mappings)
         self._expressions = [m.expression for m in profile.user_mappings if m.expression is not None]
+        self._group_filled = _mapped_sources(profile.group_mappings)
+        self._group_expressions = [m.expression for m in profile.group_mappings if m.expression is not None]
 
     def _next(self) -> int:
         self._count += 1
@@ -251,6 +253,9 @@ class IdentityFactory:
         name = display_name or f"{self.prefix}-{n} {phrase}"[:80]
         group = {"displayName": name, "objectId": _uuid4(self._rng), "mailNickname": f"{self.prefix}-g{n}",
                  "mail": f"{self.prefix}-g{n}@{self.email_domain}", "description": name, "members": None}
+        missing = [attribute for attribute in self._group_filled if group.get(attribute) is None]
+        if missing:
+            fill(group, missing, self._group_expressions, random.Random(f"{self.seed}:{n}:filled"))
         scope = self.profile.scope.get("groups")
         if scope and not in_scope(scope, group):
             group = fit(scope, group, functools.partial(_made_up, group, random.Random(f"{self.seed}:{n}:scope")))
@@ -313,17 +318,18 @@ def _made_up(person: dict[str, Any], rng: random.Random, name: str) -> Any:
     return generated_value(name, person, rng)
 
 
-def _mapped_sources(profile: Profile) -> tuple[str, ...]:
-    """The source attributes the profile's user mappings name that a generated person does not otherwise hold.
+def _mapped_sources(mappings: tuple[AttributeMapping, ...]) -> tuple[str, ...]:
+    """The source attributes the mappings name that a generated person (or group) does not otherwise hold.
 
     A bare attribute sent to a boolean, integer or reference target is left as the tenant has it (unset until an
     admin fills it): text made up for it would not be a value that target takes.
     """
     names: list[str] = []
-    for mapping in profile.user_mappings:
+    for mapping in mappings:
         if isinstance(mapping.expression, Attribute) and mapping.type != "string":
             continue
-        names += [name for name in attributes(mapping.expression) if name not in names and name != "manager"]
+        # A manager is set by a later PATCH, members by theirs.
+        names += [name for name in attributes(mapping.expression) if name not in (*names, "manager", "members")]
     return tuple(names)
 
 

@@ -40,8 +40,7 @@ SOURCE_USER_ATTRIBUTES = (
     *EXTENSION_ATTRIBUTES, *MORE_USER_ATTRIBUTES,
 )
 SOURCE_GROUP_ATTRIBUTES = ("displayName", "objectId", "members", "mailNickname", "mail", "description",
-                           "securityEnabled", "mailEnabled", "proxyAddresses", "onPremisesSamAccountName",
-                           *EXTENSION_ATTRIBUTES)
+                           "securityEnabled", "mailEnabled", "proxyAddresses", "onPremisesSamAccountName")
 
 
 @dataclass(frozen=True)

@@ -162,3 +162,13 @@ def test_an_expression_failing_on_a_generated_value_names_the_mapping(tmp_path):
                        r"cannot be evaluated for this person: CDate: 'x'"):
         factory.user_body(source)
 
+
+
+def test_group_mappings_naming_documented_group_attributes_are_filled(tmp_path):
+    path = tmp_path / "groupy.yaml"
+    path.write_text("name: groupy\nextends: entra-id\ndescription: x\nmappings:\n  groups:\n    replace:\n"
+                    "      - {target: externalId, source: 'Join(\"-\", [mailNickname], [onPremisesSamAccountName])'}\n",
+                    encoding="utf-8")
+    factory = IdentityFactory(load_profile(str(path)), "scimctest", 1)
+    assert factory.source_group()["onPremisesSamAccountName"]
+    assert re.fullmatch(r"scimctest-g\d+-[a-z]+\d{6}", factory.group_body()["externalId"])
