@@ -99,6 +99,32 @@ def _unchecked(requirement: Requirement) -> str:
     return "none: judged by `scim-conformance load`" if requirement.capability == "load" else "none (cross-cutting)"
 
 
+def by_profile(registry: Registry) -> list[str]:
+    """One table: each requirement's severity in each shipped profile; "advisory" where the profile only reports
+    it (never in its verdict), blank where it is not that profile's requirement."""
+    from scim_conformance.profile import available_profiles, load_profile
+    from scim_conformance.run import applicable
+
+    profiles = [load_profile(path.stem) for path in available_profiles() if path.stem != "profile.schema"]
+    cells: dict[str, list[str]] = {r.id: [] for r in registry}
+    for profile in profiles:
+        own = applicable(profile, registry)
+        for requirement in registry:
+            if requirement.id not in own:
+                word = ""
+            elif requirement.capability in profile.advisory and requirement.capability not in profile.capabilities:
+                word = "advisory"
+            else:
+                word = profile.severity.get(requirement.id, requirement.severity)
+            cells[requirement.id].append(word)
+    lines = ["## Requirements by profile", "",
+             "A report lists only its profile's requirements, with the severity its profile gives them.", "",
+             "| requirement | " + " | ".join(f"`{p.name}`" for p in profiles) + " |",
+             "|---|" + "---|" * len(profiles)]
+    lines += [f"| [{rid}](#{rid.lower()}) | " + " | ".join(words) + " |" for rid, words in cells.items()]
+    return [*lines, ""]
+
+
 def render(registry: Registry, verified_by: Mapping[str, list[str]], proven_by: Mapping[str, list[str]]) -> str:
     lines = [
         "# Requirements catalogue",
@@ -110,6 +136,7 @@ def render(registry: Registry, verified_by: Mapping[str, list[str]], proven_by: 
         "defect switches of the reference server that prove those checks can fail "
         "(`scim-conformance serve --defect NAME`).",
         "",
+        *by_profile(registry),
     ]
     for capability, title in registry.capabilities.items():
         members = [r for r in registry if r.capability == capability]

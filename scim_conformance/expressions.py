@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Union
 
+# Deeper than any expression a person writes, and shallow enough for every recursive walk here to stay within
+# Python's recursion limit.
+MAX_DEPTH = 100
+
 
 class ExpressionError(ValueError):
     """An expression that cannot be parsed, checked or evaluated; the message is one line naming the function."""
@@ -118,6 +122,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokens(text)
         self.at = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -158,11 +163,15 @@ class _Parser:
         raise self.fail(token, "expected an attribute, a string, a number or a function")
 
     def call(self, name: str) -> Function:
-        self.take()  # (
+        opening = self.take()  # (
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(opening, f"nested deeper than {MAX_DEPTH} functions")
         arguments: list[Node | None] = []
         token = self.peek()
         if token and token[1] == ")":
             self.take()
+            self.depth -= 1
             return Function(name, ())
         while True:
             token = self.peek()
@@ -172,6 +181,7 @@ class _Parser:
                 arguments.append(self.expression())
             separator = self.take()
             if separator[1] == ")":
+                self.depth -= 1
                 return Function(name, tuple(arguments))
             if separator[1] != ",":
                 raise self.fail(separator, f"{name}: expected ',' or ')'")
@@ -214,7 +224,38 @@ def from_tree(tree: Any, where: str = "source") -> Node:
         if not isinstance(parameter, Mapping) or "value" not in parameter:
             raise ExpressionError(f"{where}.parameters[{i}]: expected {{key, value}}")
         keyed.append((str(parameter.get("key", "")), from_tree(parameter["value"], f"{where}.parameters[{i}].value")))
-    return Function(name, _place_parameters(spec, keyed))
+    arguments = _place_parameters(spec, keyed)
+    if name in _CONDITIONS and arguments:
+        arguments = (_condition(arguments[0]), *arguments[1:])
+    return Function(name, arguments)
+
+
+_CONDITIONS = ("IIF", "CBool")  # the functions whose first parameter may be a comparison
+
+
+def _condition(node: Node | None) -> Node | None:
+    """A condition the tree holds as text (a Constant or an Attribute named `[country]="USA"`) as its comparison.
+
+    The tree form has no node for `=` and its kin: a comparison reaches an export as the name of a leaf. Read
+    as a constant it would be a non-empty string, and the condition always true.
+    """
+    if not isinstance(node, Constant | Attribute) or not re.search(r"<>|<=|>=|=|<|>", node.value if isinstance(
+            node, Constant) else node.name):
+        return node
+    try:
+        parsed = parse(node.value if isinstance(node, Constant) else node.name)
+    except ExpressionError:
+        return node
+    return parsed if isinstance(parsed, Comparison) else node
+
+
+def comparisons(node: Node | None) -> int:
+    """How many comparisons a node holds."""
+    if isinstance(node, Comparison):
+        return 1 + comparisons(node.left) + comparisons(node.right)
+    if isinstance(node, Function):
+        return sum(comparisons(argument) for argument in node.arguments)
+    return 0
 
 
 def _place_parameters(spec: _Spec | None, keyed: list[tuple[str, Node]]) -> tuple[Node | None, ...]:
@@ -413,9 +454,45 @@ def _literal(token: str) -> str | None:
     return None
 
 
-def _parse_with_format(text: str, fmt: str) -> datetime:
+# System.Globalization.DateTimeStyles, the flags FormatDateTime's dateTimeStyles names (by name, "|" or ","
+# separated, or as their number).
+_STYLES = {"none": 0, "allowleadingwhite": 1, "allowtrailingwhite": 2, "allowinnerwhite": 4, "allowwhitespaces": 7,
+           "nocurrentdatedefault": 8, "adjusttouniversal": 16, "assumelocal": 32, "assumeuniversal": 64,
+           "roundtripkind": 128}
+_LEADING, _TRAILING, _INNER, _ADJUST, _ASSUME_LOCAL, _ASSUME_UTC, _ROUNDTRIP = 1, 2, 4, 16, 32, 64, 128
+
+
+def _styles(value: Any) -> int:
+    text = (_text(value) or "").strip()
+    if text.isdigit():
+        flags = int(text)
+    else:
+        flags = 0
+        for name in filter(None, (part.strip() for part in re.split(r"[|,]", text))):
+            if name.lower().removeprefix("datetimestyles.") not in _STYLES:
+                raise ExpressionError(f"FormatDateTime: {name!r} is not a DateTimeStyles value (None, "
+                                      "AdjustToUniversal, AssumeUniversal, AssumeLocal, RoundtripKind, Allow...White)")
+            flags |= _STYLES[name.lower().removeprefix("datetimestyles.")]
+    both_assumed = flags & _ASSUME_LOCAL and flags & _ASSUME_UTC
+    if both_assumed or (flags & _ROUNDTRIP and flags & (_ADJUST | _ASSUME_LOCAL | _ASSUME_UTC)):
+        raise ExpressionError(f"FormatDateTime: dateTimeStyles {text!r} combines styles .NET refuses together")
+    return flags
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A parsed .NET DateTime: its wall-clock value and its Kind (Utc, Local or Unspecified)."""
+
+    moment: datetime  # naive
+    kind: str
+
+
+def _parse_with_format(text: str, fmt: str, flags: int = 0) -> _Parsed:
+    """DateTime.ParseExact on Entra's service, whose local time zone is UTC (so Local and Utc differ only in Kind)."""
     pattern, seen = "", set()
+    gap = r"\s*" if flags & _INNER else ""
     for token in _format_tokens(fmt):
+        pattern += gap
         literal = _literal(token)
         if literal is not None or (token not in _PARSE_PATTERN and token[0] not in "fF"):
             pattern += re.escape(literal if literal is not None else token)
@@ -430,7 +507,8 @@ def _parse_with_format(text: str, fmt: str) -> datetime:
         elif group:
             seen.add(group.group(1))
         pattern += piece
-    match = re.fullmatch(pattern, text.strip())
+    pattern = (r"\s*" if flags & _LEADING else "") + pattern + (r"\s*" if flags & _TRAILING else "")
+    match = re.fullmatch(pattern, text)
     if match is None:
         raise ExpressionError(f"FormatDateTime: {text!r} does not have the input format {fmt!r}")
     parts = {k: v for k, v in match.groupdict().items() if v is not None}
@@ -447,11 +525,25 @@ def _parse_with_format(text: str, fmt: str) -> datetime:
     if zone and zone != "Z" and ":" not in zone:
         zone = f"{zone[0]}{int(zone[1:]):02d}:00"
     micro = int(parts.get("f", "0")[:6].ljust(6, "0") or 0)
-    return datetime(year, month, int(parts.get("d", 1)), hour, int(parts.get("mi", 0)), int(parts.get("s", 0)),
-                    micro, tzinfo=_offset(zone) if zone else None)
+    try:
+        moment = datetime(year, month, int(parts.get("d", 1)), hour, int(parts.get("mi", 0)), int(parts.get("s", 0)),
+                          micro)
+    except ValueError as exc:
+        raise ExpressionError(f"FormatDateTime: {text!r}: {exc}") from None
+    if zone:
+        # An offset moves the value to local time (UTC here); Z read by K under RoundtripKind stays Utc.
+        moment = (moment.replace(tzinfo=_offset(zone))).astimezone(UTC).replace(tzinfo=None)
+        kind = "Utc" if flags & _ADJUST or (zone == "Z" and flags & _ROUNDTRIP) else "Local"
+    elif flags & (_ASSUME_UTC | _ASSUME_LOCAL):
+        kind = "Utc" if flags & _ADJUST else "Local"
+    else:
+        kind = "Unspecified"  # no zone and nothing assumed: AdjustToUniversal has nothing to adjust
+    return _Parsed(moment, kind)
 
 
-def _format_date(moment: datetime, fmt: str) -> str:
+def _format_date(moment: datetime, fmt: str, kind: str) -> str:
+    """A .NET custom format of a parsed DateTime of this Kind (Utc, Local or Unspecified)."""
+    moment = moment.replace(tzinfo=UTC)  # every Kind's offset is +00:00 on a service whose zone is UTC
     out = []
     for token in _format_tokens(fmt):
         literal = _literal(token)
@@ -470,8 +562,7 @@ def _format_date(moment: datetime, fmt: str) -> str:
             "h": str(hour12), "mm": f"{moment.minute:02d}", "m": str(moment.minute), "ss": f"{moment.second:02d}",
             "s": str(moment.second), "tt": "AM" if moment.hour < 12 else "PM", "t": "A" if moment.hour < 12 else "P",
             "zzz": f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}", "zz": f"{sign}{abs(minutes) // 60:02d}",
-            "z": f"{sign}{abs(minutes) // 60}", "K": "Z" if moment.tzinfo is UTC else
-            (f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}" if moment.tzinfo else ""),
+            "z": f"{sign}{abs(minutes) // 60}", "K": {"Utc": "Z", "Local": "+00:00"}.get(kind, ""),
         }
         if token[0] in "fF":
             digits = f"{moment.microsecond:06d}0"[:len(token)]
@@ -668,11 +759,13 @@ def _format_date_time(args: list[Any], context: Context) -> Any:
     if len(args) == 3:  # the older three-parameter form has no dateTimeStyles
         args = [args[0], None, args[1], args[2]]
     source, input_format, output_format = _text(args[0]), _text(args[2]), _text(args[3])
+    flags = _styles(args[1])
     if source is None:
         return None
     if not input_format or not output_format:
         raise ExpressionError("FormatDateTime: inputFormat and outputFormat are required")
-    return _format_date(_parse_with_format(source, input_format), output_format)
+    parsed = _parse_with_format(source, input_format, flags)
+    return _format_date(parsed.moment, output_format, parsed.kind)
 
 
 @_function("Guid", "")
@@ -935,16 +1028,51 @@ def _switch(args: list[Any], context: Context) -> Any:
     return args[1]
 
 
+# .NET changes case one UTF-16 unit at a time (simple case mapping), so a string keeps its length: "ß" stays "ß"
+# in ToUpper where Python's full mapping gives "SS". The Turkic cultures map the dotted and dotless i apart; every
+# other culture (de-DE, en-US ...) uses the invariant table, which leaves U+0130 and U+0131 as they are.
+_TURKIC = ("tr", "az")
+_CULTURE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def _turkic(culture: Any, function: str) -> bool:
+    name = (_text(culture) or "").strip()
+    if name and not _CULTURE.fullmatch(name):
+        raise ExpressionError(f"{function}: culture {name!r} is not a culture name such as tr-TR or de-DE")
+    return name.split("-")[0].lower() in _TURKIC
+
+
+def _upper_char(char: str, turkic: bool) -> str:
+    if turkic and char == "i":
+        return "\u0130"
+    if char == "\u0131" and not turkic:
+        return char
+    upper = char.upper()
+    if len(upper) == 1:
+        return upper
+    title = char.title()  # the one-unit form Unicode gives where the full upper case is two (ᾳ -> ᾼ)
+    return title if len(title) == 1 else char
+
+
+def _lower_char(char: str, turkic: bool) -> str:
+    if char == "I" and turkic:
+        return "\u0131"
+    if char == "\u0130":
+        return "i" if turkic else char
+    lower = char.lower()
+    return lower if len(lower) == 1 else char
+
+
 @_function("ToLower", "source, culture", minimum=1)
 def _to_lower(args: list[Any], context: Context) -> Any:
-    text = _text(args[0])
-    return None if text is None else text.lower()
+    text, turkic = _text(args[0]), _turkic(args[1] if len(args) > 1 else None, "ToLower")
+    return None if text is None else "".join(_lower_char(c, turkic) for c in text)
 
 
 @_function("ToUpper", "source, culture", minimum=1)
 def _to_upper(args: list[Any], context: Context) -> Any:
-    text = _text(args[0])
-    return None if text is None else text.upper()
+    text, turkic = _text(args[0]), _turkic(args[1] if len(args) > 1 else None, "ToUpper")
+    return None if text is None else "".join(_upper_char(c, turkic) for c in text)
 
 
 @_function("Word", "String, WordNumber, Delimiters")
@@ -1032,7 +1160,7 @@ def _evaluate(node: Node | None, source: Mapping[str, Any], context: Context) ->
         return spec.impl(values, context)
     except ExpressionError:
         raise
-    except (TypeError, ValueError, IndexError, KeyError) as exc:
+    except (TypeError, ValueError, IndexError, KeyError, OverflowError) as exc:  # a date past year 9999, ...
         raise ExpressionError(f"{node.name}: {exc}") from None
 
 
@@ -1065,6 +1193,7 @@ def redacted(node: Node | None) -> bool:
 __all__ = [
     "FUNCTIONS",
     "IGNORE",
+    "MAX_DEPTH",
     "Attribute",
     "Comparison",
     "Constant",
@@ -1074,6 +1203,7 @@ __all__ = [
     "Node",
     "attributes",
     "check",
+    "comparisons",
     "evaluate",
     "finish",
     "from_tree",

@@ -16,9 +16,27 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scim_conformance.attributes import CORE_USER, ENTERPRISE_USER, place
-from scim_conformance.expressions import IGNORE, Context, ExpressionError, evaluate, finish, redacted
+from scim_conformance.expressions import (
+    IGNORE,
+    Attribute,
+    Context,
+    ExpressionError,
+    attributes,
+    evaluate,
+    finish,
+    redacted,
+)
 from scim_conformance.profile import AttributeMapping, Profile
-from scim_conformance.sources import EXTENSION_ATTRIBUTES
+from scim_conformance.scoping import ScopeError, fit, in_scope
+from scim_conformance.sources import EXTENSION_ATTRIBUTES, MORE_USER_ATTRIBUTES, fill, generated_value
+
+
+class UnevaluableMapping(ExpressionError):
+    """A mapping that cannot be evaluated for one generated person (Entra would skip that person)."""
+
+
+# How many people a body may be drawn from before a check gives up on the tenant's mappings.
+_DRAWS = 10
 
 # The primary flags Entra sets on its own when it groups mapped values into typed elements.
 _PRIMARY = {("emails", "work"): True, ("phoneNumbers", "work"): True, ("addresses", "work"): False}
@@ -45,13 +63,29 @@ class IdentityFactory:
         self._more = random.Random(f"{seed}:source")
         self.context = Context(rng=random.Random(f"{seed}:expressions"), now=CLOCK)
         self._count = 0
+        self._filled = _mapped_sources(profile.user_mappings)
+        self._expressions = [m.expression for m in profile.user_mappings if m.expression is not None]
+        self._group_filled = _mapped_sources(profile.group_mappings)
+        self._group_expressions = [m.expression for m in profile.group_mappings if m.expression is not None]
 
     def _next(self) -> int:
         self._count += 1
         return self._count
 
     def source_user(self) -> dict[str, Any]:
-        """A person as the IdP holds them: under Entra's own attribute names, and Okta's for the same values."""
+        """A person as the IdP holds them (Entra's attribute names, and Okta's for the same values), inside the
+        tenant's scoping filter: Entra provisions no one else."""
+        scope = self.profile.scope.get("users")
+        for _ in range(_DRAWS):
+            person = self._person()
+            if scope and not in_scope(scope, person):
+                person = fit(scope, person, functools.partial(_made_up, person,
+                                                              random.Random(f"{self.seed}:{self._count}:scope")))
+            if not scope or in_scope(scope, person):
+                return person
+        raise ScopeError(f"no generated person fits the scoping filter for users in {_DRAWS} draws")
+
+    def _person(self) -> dict[str, Any]:
         n = self._next()
         rng, words = self._rng, _words()
         given, surname = rng.choice(words.first_names), rng.choice(words.last_names)
@@ -85,7 +119,11 @@ class IdentityFactory:
             "department": rng.choice(("Sales", "Finance", "Engineering", "Support", "Legal")),
             "password": _password(rng),
         } | self._more_attributes(local)
-        return person | _okta_names(person)
+        person |= _okta_names(person)
+        missing = [name for name in self._filled if person.get(name) is None]
+        if missing:  # what a mapping names gets a value: an empty one is never exercised
+            fill(person, missing, self._expressions, random.Random(f"{self.seed}:{n}:filled"))
+        return person
 
     def _more_attributes(self, local: str) -> dict[str, Any]:
         roles = self.profile.roles
@@ -100,6 +138,7 @@ class IdentityFactory:
             "appRoleAssignments": [{"id": _uuid4(rng), "value": roles[0], "displayName": roles[0]}]
             if roles else [],
             **dict.fromkeys(EXTENSION_ATTRIBUTES),
+            **dict.fromkeys(MORE_USER_ATTRIBUTES),
         }
 
     def digits(self, count: int) -> str:
@@ -110,8 +149,9 @@ class IdentityFactory:
         """The value a mapping sends for one person: its expression evaluated, else its default (None: not sent)."""
         try:
             value = finish(evaluate(mapping.expression, source, self.context)) if mapping.expression else None
-        except ExpressionError as exc:  # a value the load-time sample did not have: still name the mapping
-            raise ExpressionError(f"mapping {mapping.target} <- {mapping.source}: {exc}") from None
+        except ExpressionError as exc:  # a value the load-time samples did not have: still name the mapping
+            raise UnevaluableMapping(f"the mapping of {mapping.target} ({mapping.source}) cannot be evaluated for "
+                                     f"this person: {exc}") from None
         if value is IGNORE:
             return None  # IgnoreFlowIfNullOrEmpty: the attribute is left out, default or not
         if value is None or value == "":
@@ -120,8 +160,26 @@ class IdentityFactory:
         return None if value is None or value == "" else coerce(value, mapping.type)
 
     def user_body(self, source: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The create body the IdP sends for a person (research notes 4.3)."""
-        source = source or self.source_user()
+        """The create body the IdP sends for a person (research notes 4.3).
+
+        A person one of the tenant's mappings cannot be evaluated for is not sent (Entra logs that person's
+        failure and provisions the others): the next person is drawn. A check whose every draw fails stops
+        with the mapping's error as its finding (UnevaluableMapping, judged blocked)."""
+        if source is not None:
+            return self._user_body(source)
+        failure: UnevaluableMapping | None = None
+        for _ in range(_DRAWS):
+            try:
+                return self._user_body(self.source_user())
+            except UnevaluableMapping as exc:
+                failure = failure or exc
+        assert failure is not None
+        raise failure
+
+    def _user_body(self, source: dict[str, Any]) -> dict[str, Any]:
+        if not in_scope(self.profile.scope.get("users"), source):
+            # The tenant's Entra never sends this person: neither may the suite, whatever a caller hands it.
+            raise ScopeError(f"{source.get('userPrincipalName')}: outside the scoping filter for users")
         dialect = self.profile.dialect
         body: dict[str, Any] = {"schemas": [CORE_USER, ENTERPRISE_USER]}
         for mapping in self.profile.user_mappings:
@@ -167,7 +225,11 @@ class IdentityFactory:
         person = preview.source_user()
         rows = []
         for mapping in self.profile.user_mappings:
-            value = None if mapping.type == "reference" else preview.resolve(mapping, person)
+            try:
+                value = None if mapping.type == "reference" else preview.resolve(mapping, person)
+                problem = None
+            except UnevaluableMapping as exc:
+                value, problem = None, str(exc)
             hidden = mapping.path.attribute == "password" or redacted(mapping.expression)
             row = {"target": mapping.target, "source": mapping.source, "type": mapping.type, "flow": mapping.flow,
                    "sent": "[Redact]" if hidden and value is not None else value}
@@ -175,7 +237,9 @@ class IdentityFactory:
                 row["matching"] = mapping.matching
             if mapping.default is not None:
                 row["default"] = mapping.default
-            if mapping.type == "reference":
+            if problem:
+                row["note"] = f"not sent: {problem}"
+            elif mapping.type == "reference":
                 row["note"] = "sent in a later PATCH, once the referenced object exists"
             elif value is None:
                 row["note"] = "not sent: the source is empty for this person"
@@ -187,8 +251,17 @@ class IdentityFactory:
         n = self._next()
         phrase = " ".join(self._rng.choice(part) for part in _words().business_phrases).title()
         name = display_name or f"{self.prefix}-{n} {phrase}"[:80]
-        return {"displayName": name, "objectId": _uuid4(self._rng), "mailNickname": f"{self.prefix}-g{n}",
-                "mail": f"{self.prefix}-g{n}@{self.email_domain}", "description": name, "members": None}
+        group = {"displayName": name, "objectId": _uuid4(self._rng), "mailNickname": f"{self.prefix}-g{n}",
+                 "mail": f"{self.prefix}-g{n}@{self.email_domain}", "description": name, "members": None}
+        missing = [attribute for attribute in self._group_filled if group.get(attribute) is None]
+        if missing:
+            fill(group, missing, self._group_expressions, random.Random(f"{self.seed}:{n}:filled"))
+        scope = self.profile.scope.get("groups")
+        if scope and not in_scope(scope, group):
+            group = fit(scope, group, functools.partial(_made_up, group, random.Random(f"{self.seed}:{n}:scope")))
+            if not in_scope(scope, group):
+                raise ScopeError(f"{name}: no generated group fits the scoping filter for groups")
+        return group
 
     def group_body(self, display_name: str | None = None) -> dict[str, Any]:
         """The create body the IdP sends for a group: no members, which follow by PATCH (research notes 4.9)."""
@@ -239,6 +312,25 @@ def _words() -> _Words:
                   city_suffixes=tuple(Address.city_suffixes), states=tuple(Address.states_abbr),
                   company_suffixes=tuple(Company.company_suffixes),
                   business_phrases=tuple(tuple(words) for words in Company.bsWords))
+
+
+def _made_up(person: dict[str, Any], rng: random.Random, name: str) -> Any:
+    return generated_value(name, person, rng)
+
+
+def _mapped_sources(mappings: tuple[AttributeMapping, ...]) -> tuple[str, ...]:
+    """The source attributes the mappings name that a generated person (or group) does not otherwise hold.
+
+    A bare attribute sent to a boolean, integer or reference target is left as the tenant has it (unset until an
+    admin fills it): text made up for it would not be a value that target takes.
+    """
+    names: list[str] = []
+    for mapping in mappings:
+        if isinstance(mapping.expression, Attribute) and mapping.type != "string":
+            continue
+        # A manager is set by a later PATCH, members by theirs.
+        names += [name for name in attributes(mapping.expression) if name not in (*names, "manager", "members")]
+    return tuple(names)
 
 
 def _digits(rng: random.Random, count: int) -> str:

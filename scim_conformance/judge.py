@@ -9,6 +9,7 @@ from typing import Any
 from scim_conformance import schemas
 from scim_conformance.client import Exchange, TransportError
 from scim_conformance.expect import RequirementFailure
+from scim_conformance.identities import UnevaluableMapping
 from scim_conformance.outcomes import Outcome, Unjudged
 from scim_conformance.requirements import Registry
 from scim_conformance.results import CheckRecord
@@ -31,6 +32,11 @@ def raised(record: CheckRecord, exc: BaseException | None, one_line: str) -> boo
         record.outcome = Outcome.FAIL.value
         record.failed_requirements = [exc.requirement]
         record.expected, record.actual, record.message = exc.expected, exc.actual, str(exc)
+        return False
+    if isinstance(exc, UnevaluableMapping):
+        # The tenant's mapping, not the server: the check could not build the value it needed.
+        record.outcome = Outcome.BLOCKED.value
+        record.message = f"blocked: {exc}"
         return False
     if isinstance(exc, AssertionError):
         record.outcome = Outcome.FAIL.value

@@ -51,7 +51,8 @@ _HELP = {
     Outcome.DEVIATION: "a SHOULD or MAY requirement is missed (does not block the verdict unless --strict)",
     Outcome.ERROR: "the harness or the network broke; says nothing about the server",
     Outcome.BLOCKED: "a premise failed, so the requirement could not be judged",
-    Outcome.NOT_APPLICABLE: "the profile does not use this feature",
+    Outcome.NOT_APPLICABLE: "a requirement of this profile that is moot here: the server does not advertise or "
+                            "declare the feature, or the profile's mappings leave nothing to judge",
     Outcome.DISABLED: "switched off for this run (--read-only, or not selected)",
 }
 

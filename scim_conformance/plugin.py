@@ -15,19 +15,19 @@ import pytest
 
 from scim_conformance import judge, options
 from scim_conformance.client import ScimClient
-from scim_conformance.expect import not_applicable
+from scim_conformance.expect import RequirementFailure, not_applicable
 from scim_conformance.identities import IdentityFactory
 from scim_conformance.options import OptionError, RunOptions
 from scim_conformance.outcomes import ExitCode, Unjudged, document_exit_code
 from scim_conformance.paths import checks_dir
 from scim_conformance.profile import Profile, ProfileError
 from scim_conformance.report import hooks as report
+from scim_conformance.report import terminal
 from scim_conformance.resources import Resources
 from scim_conformance.results import CheckRecord
 from scim_conformance.run import DOCUMENT_KEY, PLAN_KEY, RUN_KEY, Plan, Run, finish, plan, start
 
 RECORD_KEY = pytest.StashKey[CheckRecord]()
-NOT_APPLICABLE_KEY = pytest.StashKey[str]()
 # pytest_runtest_logreport sees only the report; one conformance run per process, so it finds the plan here.
 _CONTROLLER: dict[str, Plan[RunOptions]] = {}
 
@@ -99,6 +99,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     unknown = wanted - set(registry.requirements)
     if unknown:
         raise pytest.UsageError(f"{the_plan.options.flag('requirement')}: unknown id(s) {', '.join(sorted(unknown))}")
+    foreign = wanted - the_plan.applicable
+    if foreign:
+        raise pytest.UsageError(f"{the_plan.options.flag('requirement')}: not a requirement of profile "
+                                f"{the_plan.profile.name}: {', '.join(sorted(foreign))}")
     kept = []
     for item in items:
         ids = requirement_ids(item)
@@ -106,12 +110,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if not ids or missing:
             raise pytest.UsageError(f"{item.nodeid}: a check must name known requirement ids "
                                     f"(@pytest.mark.requirement), unknown: {missing or 'none given'}")
-        if wanted and not wanted & set(ids):
+        # A report is about its profile: a check judging only other profiles' requirements (another IdP's, a
+        # tenant's mappings, a feature the profile does not use) is not part of this run at all.
+        if not the_plan.applicable & set(ids) or (wanted and not wanted & set(ids)):
             continue
-        if not the_plan.applicable & set(ids):
-            item.stash[NOT_APPLICABLE_KEY] = f"profile {the_plan.profile.name} does not use {', '.join(ids)}"
         kept.append(item)
-    if wanted:
+    if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
     order = list(registry.capabilities)
@@ -195,22 +199,16 @@ def _resources(run: Run[RunOptions], endpoint: str, request: pytest.FixtureReque
 
 
 # --- outcomes -------------------------------------------------------------------------------------------------
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    reason = item.stash.get(NOT_APPLICABLE_KEY, None)
-    if reason is not None:
-        not_applicable(reason)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
     run = _run(item.config)
     if run is not None:
         function = getattr(item, "obj", None)
         doc = (function.__doc__ or "").strip() if function is not None else ""
+        own = [i for i in requirement_ids(item) if i in run.plan.applicable]  # the other profiles' ids stay out
         item.stash[RECORD_KEY] = CheckRecord(
             nodeid=item.nodeid, name=item.name, stimulus=doc.splitlines()[0] if doc else item.name,
-            requirements=requirement_ids(item),
+            requirements=own,
         )
         run.client.begin()
     return (yield)
@@ -231,6 +229,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         judge.stopped(record, exc, _skip_reason(report_))
     elif report_.when in ("setup", "call") and report_.failed and judge.raised(record, exc, _one_line(call)):
         report_.scim_error = True  # type: ignore[attr-defined]
+    elif isinstance(exc, RequirementFailure) and report_.failed and item.config.option.tbstyle == "auto":
+        # The server broke a requirement: say which and show the request, as a conformance tool does; pytest's
+        # traceback (check source, fixture reprs, helper frames) only when asked for with --tb.
+        rid = exc.requirement
+        text = run.plan.registry[rid].text if rid in run.plan.registry else ""
+        exchange = exc.exchange or (run.client.transcript[-1] if run.client.transcript else None)
+        report_.longrepr = run.client.redact(terminal.finding(
+            rid, run.results.severity(rid) if rid in run.plan.registry else "", text, exc.expected, exc.actual,
+            exchange)) or ""
     if report_.when == "call":
         record.duration_s = round(report_.duration, 4)
         if not report_.skipped:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 import jsonschema_rs
 import yaml
 
+from scim_conformance import scoping
 from scim_conformance.attributes import AttributePath, AttributePathError, parse_path
 from scim_conformance.dialect import Dialect
-from scim_conformance.expressions import Context, ExpressionError, Node, check, evaluate, parse
+from scim_conformance.expressions import Context, ExpressionError, Node, attributes, check, evaluate, parse
 from scim_conformance.paths import YAML_LOADER, profiles_dir
-from scim_conformance.sources import SAMPLE_GROUP, SOURCE_GROUP_ATTRIBUTES, user_source
+from scim_conformance.sources import KnownAttributes, fill, free_text, group_source, user_source
 
 if TYPE_CHECKING:
     import jsonschema
@@ -47,6 +49,7 @@ class AttributeMapping:
     matching: int | None = None
     flow: str = "Always"  # Entra's flowType: Always, or ObjectAddOnly ("only during object creation"), ...
     expression: Node | None = field(default=None, compare=False, repr=False)  # `source`, parsed
+    flow_behavior: str = "FlowWhenChanged"  # Entra's flowBehavior: FlowAlways exports the value on every cycle
 
     def as_dict(self) -> dict[str, Any]:
         row: dict[str, Any] = {"target": self.target, "type": self.type}
@@ -58,6 +61,8 @@ class AttributeMapping:
             row["matching"] = self.matching
         if self.flow != "Always":
             row["flow"] = self.flow
+        if self.flow_behavior != "FlowWhenChanged":
+            row["flow_behavior"] = self.flow_behavior
         return row
 
 
@@ -88,6 +93,8 @@ class Profile:
     flow_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     scope: Mapping[str, Any] = field(default_factory=dict)
     target_attributes: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    # Source attributes the tenant's export lists beyond Microsoft's documented ones (mappings may name them).
+    source_attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # RFC 2606 reserves example.com for exactly this; special-use names such as .test fail common email validators.
     email_domain: str = DEFAULT_EMAIL_DOMAIN
 
@@ -124,6 +131,7 @@ class Profile:
             ("flow_types", {k: list(v) for k, v in self.flow_types.items()}),
             ("scope", dict(self.scope)),
             ("target_attributes", {k: [dict(a) for a in v] for k, v in self.target_attributes.items()}),
+            ("source_attributes", {k: list(v) for k, v in self.source_attributes.items()}),
         ) if value}
 
 
@@ -207,7 +215,7 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], path: Path) -> dict[st
     merged = copy.deepcopy(parent)
     for key, value in child.items():
         if key in ("dialect", "resources", "matching", "identities", "flow_types", "scope",
-                   "target_attributes") and isinstance(value, dict):
+                   "target_attributes", "source_attributes") and isinstance(value, dict):
             merged.setdefault(key, {}).update(value)
         elif key == "mappings":
             for kind, changes in value.items():
@@ -244,25 +252,45 @@ def _apply_mapping_changes(rows: list[dict[str, Any]], changes: Any, path: Path,
     return list(by_target.values())
 
 
-def _expression(row: dict[str, Any], kind: str, where: str, idp: str) -> Node | None:
-    """The mapping's source parsed, checked and evaluated once, so that no mapping is dropped silently."""
+def _expression(row: dict[str, Any], kind: str, where: str, source: tuple[KnownAttributes, list[dict[str, Any]]]
+                ) -> Node | None:
+    """The mapping's source parsed, checked and evaluated on each sample person, so that no mapping is dropped
+    silently: one that fails for every person holding its attributes can never send a value, and is refused.
+    One that fails for some people only fails for those at run time, as in Entra."""
     if "source" not in row:
         return None
-    names, sample = user_source(idp) if kind == "users" else (SOURCE_GROUP_ATTRIBUTES, SAMPLE_GROUP)
+    names, samples = source
     try:
         node = parse(row["source"])
         check(node, names)
-        evaluate(node, sample, Context())
+        named = attributes(node)
+        # What the tenant's admin puts in a free-text attribute is up to them: one that fits the mapping.
+        free = [name for name in named if free_text(name)]
+        people = [fill(dict(person), free, [node], random.Random(0)) for person in samples] if free else samples
+        holding = [p for p in people if not named or any(p.get(n) not in (None, "", []) for n in named)]
+        failures = []
+        for person in holding or people[:1]:
+            try:
+                evaluate(node, person, Context())
+            except ExpressionError as exc:
+                failures.append(exc)
+        if failures and len(failures) == len(holding or people[:1]):
+            raise failures[0]
     except ExpressionError as exc:
         raise ProfileError(f"{where}: source {row['source']!r}: {exc}") from None
     return node
 
 
-def _mappings(rows: list[dict[str, Any]], kind: str, path: Path, idp: str) -> tuple[AttributeMapping, ...]:
+def _mappings(rows: list[dict[str, Any]], kind: str, path: Path, source: tuple[KnownAttributes, list[dict[str, Any]]]
+              ) -> tuple[AttributeMapping, ...]:
     resource = "User" if kind == "users" else "Group"
     result = []
+    first: dict[str, int] = {}
     for i, row in enumerate(rows):
         where = f"{path}: mappings.{kind}[{i}] ({row['target']})"
+        if first.setdefault(row["target"].lower(), i) != i:
+            raise ProfileError(f"{where}: mapped already by mappings.{kind}[{first[row['target'].lower()]}] "
+                               "(one value per target attribute)")
         try:
             parsed = parse_path(row["target"], resource)
         except AttributePathError as exc:
@@ -274,7 +302,8 @@ def _mappings(rows: list[dict[str, Any]], kind: str, path: Path, idp: str) -> tu
         if kind_of == "string" and isinstance(default, bool):
             raise ProfileError(f"{where}: a string target needs a string default, got {default!r}")
         result.append(AttributeMapping(row["target"], parsed, row.get("source"), kind_of, default, row.get("matching"),
-                                       row.get("flow", "Always"), _expression(row, kind, where, idp)))
+                                       row.get("flow", "Always"), _expression(row, kind, where, source),
+                                       row.get("flow_behavior", "FlowWhenChanged")))
     return tuple(result)
 
 
@@ -314,14 +343,22 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
     mappings = data.get("mappings", {})
     requirements = data.get("requirements", {})
     idp = data.get("idp", "a SCIM client")
-    users = _mappings(mappings.get("users", []), "users", path, idp)
-    groups = _mappings(mappings.get("groups", []), "groups", path, idp)
+    more = data.get("source_attributes", {})
+    users = _mappings(mappings.get("users", []), "users", path, user_source(idp, more.get("users", ())))
+    groups = _mappings(mappings.get("groups", []), "groups", path, group_source(more.get("groups", ())))
     user_targets = {m.target.lower() for m in users}
     for i, target in enumerate(matching.get("users", ["userName"])):
         if target.lower() not in user_targets and users:
             raise ProfileError(f"{path}: matching.users[{i}]: {target!r} is not a mapped target")
     if not resources.get("users", True):
         raise ProfileError(f"{path}: resources.users: a profile must provision users")
+    for kind, scope in data.get("scope", {}).items():
+        names, people = user_source(idp, more.get("users", ())) if kind == "users" else group_source(
+            more.get("groups", ()))
+        try:
+            scoping.check(scope, names, people)
+        except scoping.ScopeError as exc:
+            raise ProfileError(f"{path}: scope.{kind}.{exc}") from None
     targets = data.get("target_attributes", {})
     for kind, rows in (("users", users), ("groups", groups)):
         known = {a["name"].lower() for a in targets.get(kind, [])}
@@ -352,6 +389,7 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
         flow_types={k: tuple(v) for k, v in data.get("flow_types", {}).items()},
         scope=dict(data.get("scope", {})),
         target_attributes={k: tuple(v) for k, v in targets.items()},
+        source_attributes={k: tuple(v) for k, v in more.items()},
         email_domain=data.get("identities", {}).get("email_domain", DEFAULT_EMAIL_DOMAIN),
     )
 

@@ -77,10 +77,13 @@ class RunResults:
         return outcome if self.fails(failed_requirements) else Outcome.DEVIATION.value
 
     def requirement_outcomes(self) -> dict[str, str]:
-        seen: dict[str, set[str]] = {rid: set() for rid in self.registry.requirements}
+        # Only the profile's own requirements: another IdP's are no part of this run, not even "not applicable".
+        seen: dict[str, set[str]] = {rid: set() for rid in self.registry.requirements if rid in self.applicable}
         broken = (Outcome.FAIL, Outcome.DEVIATION)
         for check in self.checks:
             for rid in check["requirements"]:
+                if rid not in seen:
+                    continue  # a shared check's id for another profile
                 if check["outcome"] in broken:
                     if rid in check["failed_requirements"]:
                         seen[rid].add("fail")
@@ -89,10 +92,11 @@ class RunResults:
                 else:
                     seen[rid].add(check["outcome"])
             for rid in check["failed_requirements"]:
-                seen.setdefault(rid, set()).add("fail")
+                if rid in seen:
+                    seen[rid].add("fail")
             for rid in check.get("observed", []):
-                if rid not in check["failed_requirements"]:
-                    seen.setdefault(rid, set()).add("pass")
+                if rid in seen and rid not in check["failed_requirements"]:
+                    seen[rid].add("pass")
         outcomes = {}
         for rid, found in seen.items():
             if "fail" in found:
@@ -107,9 +111,6 @@ class RunResults:
                 # Switched off (--read-only), or no check of it was selected (--requirement, -k).
                 outcome = Outcome.DISABLED
             else:
-                outcome = Outcome.NOT_APPLICABLE
-            if rid not in self.applicable:
-                # Also when a check verifying several requirements judged it: the profile does not use it.
                 outcome = Outcome.NOT_APPLICABLE
             outcomes[rid] = outcome.value
         return outcomes
@@ -161,6 +162,8 @@ class RunResults:
                 by_requirement.setdefault(rid, []).append(check)
         requirements = []
         for rid, requirement in self.registry.requirements.items():
+            if rid not in outcomes:
+                continue  # another profile's requirement
             checks = by_requirement.get(rid, [])
             entry = requirement.as_dict(self.severity(rid))
             entry["capability_title"] = self.registry.capabilities.get(requirement.capability, requirement.capability)

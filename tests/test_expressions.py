@@ -17,6 +17,7 @@ from scim_conformance.expressions import (
     Context,
     ExpressionError,
     Function,
+    attributes,
     check,
     evaluate,
     finish,
@@ -176,7 +177,7 @@ EDGES = [
     ('IsString([proxyAddresses])', False),
     ("Split([mail], \",\")", None),
     ('StripSpaces("a b  c")', "abc"),
-    ('ToUpper("straße")', "STRASSE"),
+    ('ToUpper("straße")', "STRAßE"),  # .NET maps one unit at a time: the length stays
     ('InStr("abc", "z")', 0),
     ('InStr("ABC", "b", 1, vbTextCompare)', 2),
     ("SingleAppRoleAssignment([appRoleAssignments])", "basic"),
@@ -325,3 +326,126 @@ def test_every_function_of_the_reference_is_implemented():
     exercised = {name for text, _ in DOCUMENTED + EDGES for name in functions(parse(text))}
     own_tests = {"AppRoleAssignmentsComplex", "AssertiveAppRoleAssignmentsComplex", "Guid", "RandomString", "Now"}
     assert sorted(set(FUNCTIONS) - exercised - own_tests) == []
+
+
+def test_nesting_deeper_than_the_limit_is_one_clear_error():
+    assert evaluate(parse("ToLower(" * 100 + '"A"' + ")" * 100), {}) == "a"
+    with pytest.raises(ExpressionError, match="nested deeper than 100 functions"):
+        parse("ToLower(" * 400 + '"A"' + ")" * 400)
+
+
+@pytest.mark.parametrize("expression, expected", [
+    ('ToUpper("Straße")', "STRAßE"),  # .NET's simple case mapping keeps the length; Python's full one gives STRASSE
+    ('ToUpper("ﬁle")', "ﬁLE"),
+    ('ToLower("TITLE", "tr-TR")', "tıtle"),
+    ('ToUpper("title", "tr-TR")', "TİTLE"),
+    ('ToLower("İZMİR", "tr-TR")', "izmir"),
+    ('ToUpper("ılık", "az-Latn-AZ")', "ILIK"),
+    ('ToLower("TITLE", "de-DE")', "title"),
+    ('ToUpper("title", "en-US")', "TITLE"),
+    ('ToUpper("straße", "de-DE")', "STRAßE"),
+    # Invariant (no culture, or any other): the dotted capital and the dotless small i keep their case.
+    ('ToLower("İZMİR")', "İzmİr"),
+    ('ToUpper("ılık")', "ıLıK"),
+    ('ToLower("ÀÉÎ", "fr-FR")', "àéî"),
+])
+def test_to_lower_and_to_upper_follow_dotnet_cultures(expression, expected):
+    assert run(expression) == expected
+
+
+def test_a_malformed_culture_name_is_refused():
+    with pytest.raises(ExpressionError, match="ToLower: culture 'tr_TR!' is not a culture name"):
+        run('ToLower("A", "tr_TR!")')
+
+
+AT_TWO = '"2015-01-23T10:53:47+02:00", "yyyy-MM-ddTHH:mm:sszzz"'
+NO_ZONE = '"2015-01-23T10:53:47", "yyyy-MM-ddTHH:mm:ss"'
+
+
+@pytest.mark.parametrize("styles, source, expected", [
+    # An offset moves the value to the service's local time (UTC); the Kind decides what K writes.
+    ("", AT_TWO, "2015-01-23 08:53 +00:00"),
+    ('"None"', AT_TWO, "2015-01-23 08:53 +00:00"),
+    ('"AdjustToUniversal"', AT_TWO, "2015-01-23 08:53 Z"),
+    ('"DateTimeStyles.AdjustToUniversal"', AT_TWO, "2015-01-23 08:53 Z"),
+    ("16", AT_TWO, "2015-01-23 08:53 Z"),
+    ("", NO_ZONE, "2015-01-23 10:53 "),
+    ('"AdjustToUniversal"', NO_ZONE, "2015-01-23 10:53 "),  # nothing says which zone: nothing to adjust
+    ('"AssumeUniversal"', NO_ZONE, "2015-01-23 10:53 +00:00"),
+    ('"AssumeUniversal, AdjustToUniversal"', NO_ZONE, "2015-01-23 10:53 Z"),
+    ('"AssumeLocal|AdjustToUniversal"', NO_ZONE, "2015-01-23 10:53 Z"),
+    ('"RoundtripKind"', '"2015-01-23T10:53:47Z", "yyyy-MM-ddTHH:mm:ssK"', "2015-01-23 10:53 Z"),
+    ('"None"', '"2015-01-23T10:53:47Z", "yyyy-MM-ddTHH:mm:ssK"', "2015-01-23 10:53 +00:00"),
+    ('"AllowWhiteSpaces"', '" 2015-01-23T10:53:47 ", "yyyy-MM-ddTHH:mm:ss"', "2015-01-23 10:53 "),
+])
+def test_format_date_time_applies_its_date_time_styles(styles, source, expected):
+    assert run(f'FormatDateTime({source.split(", ")[0]}, {styles}, {source.split(", ")[1]}, "yyyy-MM-dd HH:mm K")') \
+        == expected
+
+
+@pytest.mark.parametrize("styles, message", [
+    ('"AdjustToUtc"', "'AdjustToUtc' is not a DateTimeStyles value"),
+    ('"AssumeLocal, AssumeUniversal"', "combines styles .NET refuses together"),
+    ('"None"', "does not have the input format"),  # leading white space needs AllowLeadingWhite
+])
+def test_format_date_time_refuses_styles_dotnet_refuses(styles, message):
+    with pytest.raises(ExpressionError, match=message):
+        run(f'FormatDateTime(" 20150123", {styles}, "yyyyMMdd", "yyyy-MM-dd")')
+
+
+def _iif(condition: dict | None, expression: str | None = None) -> dict:
+    parameters = ([{"key": "condition", "value": condition}] if condition else []) + [
+        {"key": "valueIfTrue", "value": {"type": "Constant", "name": "US"}},
+        {"key": "valueIfFalse", "value": {"type": "Constant", "name": "elsewhere"}}]
+    tree = {"type": "Function", "name": "IIF", "parameters": parameters}
+    return tree | ({"expression": expression} if expression else {})
+
+
+CONSTANT_CONDITION = {"type": "Constant", "name": '[country]="USA"'}
+
+
+@pytest.mark.parametrize("tree", [
+    # The comparison as a Constant's text (how Graph's tree holds an operator it has no node for).
+    _iif(CONSTANT_CONDITION),
+    # ... as an Attribute's name, with and without the brackets around the attribute.
+    _iif({"type": "Attribute", "name": 'country = "USA"'}),
+    _iif({"type": "Attribute", "name": '[country]="USA"'}),
+    # CBool's argument in the same shapes (the reference's other function taking a comparison).
+    {"type": "Function", "name": "IIF", "parameters": [
+        {"key": "condition", "value": {"type": "Function", "name": "CBool", "parameters": [
+            {"key": "expression", "value": CONSTANT_CONDITION}]}},
+        {"key": "valueIfTrue", "value": {"type": "Constant", "name": "US"}},
+        {"key": "valueIfFalse", "value": {"type": "Constant", "name": "elsewhere"}}]},
+])
+def test_iif_reads_its_comparison_from_each_tree_shape(tree):
+    node = from_tree(tree)
+    assert evaluate(node, USER) == "US"
+    assert evaluate(node, {**USER, "country": "DE"}) == "elsewhere"
+    assert "country" in attributes(node)
+
+
+def test_iif_takes_the_comparison_from_the_string_when_the_tree_has_none(tmp_path):
+    from scim_conformance.tenant_import import _source
+
+    # The tree left the condition out (or holds it where it is not read); the expression string has it.
+    tree = _iif({"type": "Constant", "name": "True"}, expression='IIF([country]="USA", "US", "elsewhere")')
+    node = _source(tree, "source")
+    assert evaluate(node, {**USER, "country": "DE"}) == "elsewhere"
+    tree = _iif(None, expression='IIF([country]="USA", "US", "elsewhere")')
+    assert evaluate(_source(tree, "source"), {**USER, "country": "DE"}) == "elsewhere"
+    # A tree whose condition is a function agrees with its string: the tree is kept.
+    tree = _iif({"type": "Function", "name": "IsPresent", "parameters": [
+        {"key": "expression", "value": {"type": "Attribute", "name": "mail"}}]},
+        expression='IIF(IsPresent([mail]), "US", "elsewhere")')
+    assert to_text(_source(tree, "source")) == 'IIF(IsPresent([mail]), "US", "elsewhere")'
+
+
+@pytest.mark.parametrize("expression", [
+    'DateAdd("d", 99999999, CDate("2020-01-01"))',
+    'DateFromNum("999999999999999999999999")',
+    'CDate("9999-12-31T23:59:59-05:00")',
+    'FormatDateTime("0001-01-01T00:00:00+01:00", , "yyyy-MM-ddTHH:mm:sszzz", "yyyy")',
+])
+def test_a_date_out_of_range_is_an_expression_error_naming_the_function(expression):
+    with pytest.raises(ExpressionError, match=expression.split("(")[0] + ": "):
+        run(expression)

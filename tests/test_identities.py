@@ -94,8 +94,12 @@ def test_expressions_reach_the_body_evaluated(tmp_path):
     source = factory.source_user()
     body = factory.user_body(dict(source))
     assert body["nickName"] == f"{source['givenName']}.{source['surname']}".lower()
-    assert "userType" not in body  # IgnoreFlowIfNullOrEmpty on an unset attribute: not sent, and no default
-    assert body["locale"] == "en-GB"  # the default when the source is null
+    # What a mapping names is filled in a generated person, so that the mapping is exercised ...
+    assert (body["userType"], body["locale"]) == (source["extensionAttribute3"], source["extensionAttribute4"])
+    # ... and for a person without those values:
+    unset = factory.user_body(source | {"extensionAttribute3": None, "extensionAttribute4": None})
+    assert "userType" not in unset  # IgnoreFlowIfNullOrEmpty on an unset attribute: not sent, and no default
+    assert unset["locale"] == "en-GB"  # the default when the source is null
     assert body["timezone"] == "America/New_York"
     assert body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["organization"] == source["companyName"]
     assert re.fullmatch(r"https://example\.test/[0-9a-f-]{36}", body["profileUrl"])
@@ -154,6 +158,17 @@ def test_an_expression_failing_on_a_generated_value_names_the_mapping(tmp_path):
     assert "nickName" not in factory.user_body(source_bad)
     path = _tenant(tmp_path, "      - {target: nickName, source: 'CDate([extensionAttribute2])'}\n", "dated")
     factory = IdentityFactory(load_profile(str(path)), "scimctest", 1)
-    with pytest.raises(ExpressionError, match=r"^mapping nickName <- CDate\(\[extensionAttribute2\]\): CDate: 'x'"):
+    with pytest.raises(ExpressionError, match=r"^the mapping of nickName \(CDate\(\[extensionAttribute2\]\)\) "
+                       r"cannot be evaluated for this person: CDate: 'x'"):
         factory.user_body(source)
 
+
+
+def test_group_mappings_naming_documented_group_attributes_are_filled(tmp_path):
+    path = tmp_path / "groupy.yaml"
+    path.write_text("name: groupy\nextends: entra-id\ndescription: x\nmappings:\n  groups:\n    replace:\n"
+                    "      - {target: externalId, source: 'Join(\"-\", [mailNickname], [onPremisesSamAccountName])'}\n",
+                    encoding="utf-8")
+    factory = IdentityFactory(load_profile(str(path)), "scimctest", 1)
+    assert factory.source_group()["onPremisesSamAccountName"]
+    assert re.fullmatch(r"scimctest-g\d+-[a-z]+\d{6}", factory.group_body()["externalId"])

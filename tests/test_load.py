@@ -72,8 +72,8 @@ def test_compliant_server_passes_under_load(throttled: dict[str, Any]):
     # Every kind of Entra request was sent and measured.
     assert {"lookup-user", "create-user", "patch-manager", "lookup-group", "create-group", "add-members",
             "patch-user", "deactivate-user", "delete-user", "delete-group", "race-create"} <= set(summary["kinds"])
-    # The functional requirements are not judged by a load run.
-    assert {r["outcome"] for r in throttled["requirements"] if r["capability"] != "load"} == {"not-applicable"}
+    # A load run's report is about the load requirements alone: the functional ones are not listed.
+    assert {r["capability"] for r in throttled["requirements"]} == {"load"}
 
 
 def test_throughput_is_a_should_unless_gallery(throttled: dict[str, Any]):

@@ -25,6 +25,7 @@ from urllib.parse import quote
 import jsonschema
 import pytest
 
+from scim_conformance.profile import load_profile
 from scim_conformance.report import html, junit
 from scim_conformance.server import ReferenceServer
 from tests.suite_runner import SuiteRun, run_suite
@@ -86,6 +87,61 @@ def test_schema_refuses_an_unknown_outcome(suite: SuiteRun):
     assert not jsonschema.Draft202012Validator(SCHEMA).is_valid(document)
 
 
+# --- a report is about its profile ----------------------------------------------------------------------------
+# The id prefixes of requirements a profile's report must not list: another identity provider's, or a tenant's.
+FOREIGN = {"entra-id": ("OKTA-", "TENANT-"), "okta": ("ENTRA-", "TENANT-"), "rfc7644": ("ENTRA-", "OKTA-", "TENANT-")}
+
+
+def _foreign_ids(text: str, prefixes: tuple[str, ...]) -> set[str]:
+    return set(re.findall(rf"\b(?:{'|'.join(prefixes)})[A-Z0-9-]+", text))
+
+
+def test_entra_report_lists_only_its_own_requirements(suite: SuiteRun):
+    """Every view of an entra-id run: the document, the page (also its packed part), the JUnit file."""
+    assert suite.document["requirements"]
+    for path in suite.report_dir.iterdir():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".html":
+            text += json.dumps(html.unpack_store(text))
+        assert not _foreign_ids(text, FOREIGN["entra-id"]), path.name
+    assert not _foreign_ids(suite.stdout, FOREIGN["entra-id"])
+
+
+@pytest.mark.parametrize("profile", ["okta", "rfc7644"])
+def test_other_profiles_list_only_their_own_requirements(profile: str, tmp_path: Path):
+    run = run_suite(profile, tmp_path, extra=("--report", "json,junit"))
+    assert run.document["requirements"]
+    for path in tmp_path.glob("*.*"):
+        assert not _foreign_ids(path.read_text(encoding="utf-8"), FOREIGN[profile]), path.name
+    counted = sum(sum(row.values()) for row in run.document["verdict"]["counts"].values())
+    assert counted == len([r for r in run.document["requirements"]
+                           if not r["capability_title"].startswith(f"{load_profile(profile).advisory_title}:")
+                           or not load_profile(profile).advisory_title])
+
+
+# --- the terminal -----------------------------------------------------------------------------------------------
+def test_terminal_shows_findings_not_tracebacks(suite: SuiteRun):
+    """A failed check is its requirement, expected and got, the request and a curl line to replay it; not the
+    check's source code, fixture reprs and the suite's own frames."""
+    failures = suite.stdout.split("= FAILURES =", 1)[1].split("= scim-conformance =", 1)[0]
+    assert "expected: " in failures and "got:      " in failures
+    assert "replay:   curl " in failures and '"Authorization: Bearer $SCIM_TOKEN"' in failures
+    assert "def test_" not in failures and "steps.py" not in failures and "expect.py" not in failures
+
+
+def test_terminal_traceback_when_asked_for(tmp_path: Path):
+    run = run_suite("entra-id", tmp_path, extra=("--requirement", "ENTRA-DEACTIVATE", "--defect", "drop-active",
+                                                 "--report", "json", "--", "--tb=long"))
+    assert run.returncode == 1, run.stdout[-2000:]
+    assert "def test_deactivate" in run.stdout and "replay:   curl " not in run.stdout
+
+
+def test_requirement_of_another_profile_is_refused(tmp_path: Path):
+    run = run_suite("entra-id", tmp_path, extra=("--requirement", "OKTA-USER-READ", "--report", "json"))
+    assert run.returncode == 2
+    assert "not a requirement of profile entra-id: OKTA-USER-READ" in run.stdout + run.stderr
+
+
 # --- no token anywhere -----------------------------------------------------------------------------------------
 def test_no_report_file_carries_the_token(suite: SuiteRun):
     files = sorted(p for p in suite.report_dir.iterdir() if p.is_file())
@@ -98,7 +154,8 @@ def test_no_report_file_carries_the_token(suite: SuiteRun):
             # The folded checks' details and transcripts are packed (gzip, base64): searched as the browser
             # unpacks them.
             store = html.unpack_store(text)
-            assert store["transcripts"] and store["checks"] and store["requirements"], "nothing packed was searched"
+            # (Packed requirement rows exist only when a requirement of the profile is moot for the server.)
+            assert store["transcripts"] and store["checks"], "nothing packed was searched"
             text += json.dumps(store, ensure_ascii=False)
         for needle in needles:
             assert needle not in text, f"{path.name} carries the token ({needle!r})"

@@ -237,8 +237,9 @@ def capability_groups(document: Mapping[str, Any]) -> list[tuple[str, list[Mappi
 def matrix(document: Mapping[str, Any]) -> str:
     """Every requirement once, grouped by capability in the registry's order, each row linking to its checks.
 
-    The rows of requirements the profile does not use are one line per capability that names them; the
-    rows themselves travel in the store (`packed_rows`) and are drawn when that line is opened."""
+    The rows of the profile's requirements that are moot for this server (not applicable) are one line per
+    capability that names them; the rows themselves travel in the store (`packed_rows`) and are drawn when that
+    line is opened. Other profiles' requirements are not in the document at all."""
     check_outcome = {c["nodeid"]: c["outcome"] for c in document.get("checks", [])}
     body = []
     for capability, rows in capability_groups(document):
@@ -259,8 +260,8 @@ def matrix(document: Mapping[str, Any]) -> str:
         body.append("</tbody>")
     return (
         '<section id="scim-matrix"><h2>Compliance matrix</h2>'
-        '<p class="scim-hint">Each requirement once, grouped by capability (those the profile does not use '
-        "listed by id: <i>show</i> draws their rows). A check name opens that check below, with its full "
+        '<p class="scim-hint">Each requirement once, grouped by capability (those not applicable to this '
+        "server listed by id: <i>show</i> draws their rows). A check name opens that check below, with its full "
         'request/response transcript. '
         '<label><input type="checkbox" id="scim-only-problems"> show only requirements that need attention'
         "</label></p>"

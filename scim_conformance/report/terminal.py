@@ -12,6 +12,7 @@ from scim_conformance.outcomes import Outcome
 if TYPE_CHECKING:
     import pytest
 
+    from scim_conformance.client import Exchange
     from scim_conformance.options import RunOptions
     from scim_conformance.run import Plan
 
@@ -73,14 +74,26 @@ def dry_run(config: pytest.Config, plan: Plan[RunOptions], items: list[pytest.It
     write = config.get_terminal_writer().line
     write(f"dry run: profile {plan.profile.name}, target {plan.options.scim_url or 'the bundled reference server'}; "
           "no request is sent")
-    for item in items:
-        ids = requirement_ids(item)
+    for item in items:  # the profile's own checks only: the others were deselected
+        ids = [i for i in requirement_ids(item) if i in plan.applicable]
         fixtures = set(getattr(item, "fixturenames", ()))
         creates = [kind for kind in ("users", "groups") if kind in fixtures]
         function = getattr(item, "obj", None)
         doc = ((function.__doc__ if function is not None else None) or "").strip().splitlines()
-        state = ("creates " + " and ".join(creates) if creates else "reads only") if plan.applicable & set(ids) \
-            else "not applicable"
+        state = "creates " + " and ".join(creates) if creates else "reads only"
         write(f"{item.nodeid}  [{', '.join(ids)}]  ({state})")
         if doc:
             write(f"    {doc[0]}")
+
+
+def finding(requirement: str, severity: str, text: str, expected: str, actual: str, exchange: Exchange | None) -> str:
+    """A failed check as the terminal (and the page's log) shows it, in place of pytest's traceback: the
+    requirement, what a conforming server does, what this one did, the request, and how to send it again."""
+    lines = [f"{requirement} ({severity}): {text}", f"  expected: {expected}", f"  got:      {actual}"]
+    if exchange is not None:
+        answer = f"{exchange.status} {exchange.reason}".strip() if exchange.status is not None \
+            else exchange.error or "no answer"
+        lines.append(f"  request:  {exchange.method} {exchange.url} -> {answer}")
+        lines.append(f"  replay:   {exchange.curl()}")
+    lines.append("  (the whole transcript is in the report; --tb=long shows the check's traceback)")
+    return "\n".join(lines)
