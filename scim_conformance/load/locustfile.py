@@ -202,6 +202,12 @@ class EntraProvisioning(_Provisioning, FastHttpUser):
     max_redirects = 0  # a redirect is the server's answer, never followed (as the client never follows one)
     max_retries = 0
 
+    def __init__(self, environment: Any) -> None:
+        # Here, not at start-up: a worker started with only --master-host has the run's options once the master's
+        # spawn message brought them.
+        _configure_users(_load_options(environment))
+        super().__init__(environment)
+
     def on_start(self) -> None:
         self.share = _share(self.environment)
         self.sender = Sender(self.share.client(transport=OverFastHttp(self.client)), self.share.traffic)
@@ -287,7 +293,6 @@ _MASTER: dict[str, _Master] = {}
 
 @events.init.add_listener  # type: ignore[untyped-decorator]  # Locust's hooks are untyped
 def _on_init(environment: Any, **_kwargs: Any) -> None:
-    _configure_users(_load_options(environment))
     if isinstance(environment.runner, WorkerRunner):
         return
     master = _MASTER["master"] = _Master(environment)
