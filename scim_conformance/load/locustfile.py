@@ -9,7 +9,7 @@ and `--scim-max-requests`, and the master quits once every worker has reported.
 
 Started by `scim-conformance load --locust-workers K` (`load/workers.py`), the master hands what the workers
 measured back to the command, which finishes the run. Started by hand, the master runs the run core itself
-(`run.start` before the workers begin, `load.run.finish_load` at the end) and writes the same reports:
+(`run.start` before the workers begin, `load.finish.finish_load` at the end) and writes the same reports:
 
     export SCIM_TOKEN=...          # on every machine; never on the command line
     locust -f "$(python -c 'import scim_conformance.load.locustfile as m; print(m.__file__)')" --headless \\
@@ -60,8 +60,8 @@ IdentityFactory(load_profile(DEFAULT_PROFILE), "warm", 0).mapping_report()
 load_registry()
 # A worker's heartbeat may be late by seconds on a starved machine (a shared CI runner, the defect matrix beside
 # it), and Locust's master stops the whole run once it misses three: the master reads this when a worker joins
-# and at every heartbeat, so it is set here, in the master's process too. A worker that really died still ends
-# the run (workers.py waits for the master, the sweep runs).
+# and at every heartbeat, so it is set here, in the master's process too. A worker that really died is noticed
+# 15 s later instead of 3; the master then finishes with the reports that came (_Master.stopped).
 locust.runners.HEARTBEAT_LIVENESS = 15
 
 
@@ -258,7 +258,8 @@ def _configure_users(given: LoadOptions) -> None:
 
 class _Master:
     """Gathers the workers' reports; once all are in, hands them back to `load` (or, started by hand, finishes the
-    run it started) and quits."""
+    run it started) and quits. When Locust stops the run first (a worker gone), it does the same with what came,
+    and says the run was cut short."""
 
     def __init__(self, environment: Any) -> None:
         self.environment = environment
@@ -271,6 +272,7 @@ class _Master:
             # Started by hand: this process keeps the run, as `load` does (preflight, journal, reports).
             self.run = start(plan(self.options))
         self.reports: list[dict[str, Any]] = []
+        self.finished = False
 
     def collect(self, data: dict[str, Any]) -> None:
         self.reports.append(data)
@@ -278,13 +280,25 @@ class _Master:
             self.finish()
             self.environment.runner.quit()
 
+    def stopped(self, **_kwargs: Any) -> None:
+        """Locust's test_stop: after `collect` quit, nothing to do; before, finish with the reports that came."""
+        if not self.finished:
+            self.finish()
+            gevent.spawn(self.environment.runner.quit)  # not from inside Locust's own stop
+
     def finish(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        complete = len(self.reports) == self.expected
         if self.options.handoff is not None:
-            Path(self.options.handoff).write_text(json.dumps(self.reports), encoding="utf-8")
+            handoff = {"reports": self.reports, "complete": complete}
+            Path(self.options.handoff).write_text(json.dumps(handoff), encoding="utf-8")
             return
         assert self.run is not None
         add_journals(self.run.journal, [r["journal"] for r in self.reports])
-        document = finish_load(self.run, Measured.merged(self.reports), interrupted=False)
+        measured = Measured.merged(self.reports) if self.reports else Measured(stopped_by="interrupted")
+        document = finish_load(self.run, measured, interrupted=not complete)
         self.environment.process_exit_code = int(document_exit_code(document))
 
 
@@ -298,3 +312,4 @@ def _on_init(environment: Any, **_kwargs: Any) -> None:
     master = _MASTER["master"] = _Master(environment)
     if isinstance(environment.runner, MasterRunner):
         environment.runner.register_message(DONE_MESSAGE, lambda msg, **_kw: master.collect(msg.data))
+        environment.events.test_stop.add_listener(master.stopped)

@@ -74,21 +74,27 @@ def run_on_workers(run: Run[LoadOptions]) -> tuple[Measured, bool]:
             except subprocess.TimeoutExpired:
                 process.kill()
     reports: list[dict[str, Any]] = []
-    if not interrupted and handoff.is_file():
-        reports = json.loads(handoff.read_text(encoding="utf-8"))
+    if handoff.is_file():
+        handed = json.loads(handoff.read_text(encoding="utf-8"))
         handoff.unlink()
+        # A worker gone (the master stopped the run before every report came): what came is judged, cut short.
+        reports, interrupted = handed["reports"], interrupted or not handed["complete"]
+    # The run's journal gets every worker's records, for the sweep: those reported, and what a worker that did not
+    # report (killed, gone, the master gone) left in its file on this machine.
+    reported = {r["index"] for r in reports}
+    left = [worker_journal(run.plan.stem, run.plan.report_dir, i) for i in range(given.locust_workers)
+            if i not in reported]
+    add_journals(run.journal, [r["journal"] for r in reports]
+                 + [path.read_text(encoding="utf-8") for path in left if path.is_file()])
     if not reports:
-        # Whatever a worker journalled goes to the run's journal, for the sweep (a worker killed, the master gone).
-        texts = [worker_journal(run.plan.stem, run.plan.report_dir, i).read_text(encoding="utf-8")
-                 for i in range(given.locust_workers)
-                 if worker_journal(run.plan.stem, run.plan.report_dir, i).is_file()]
-        add_journals(run.journal, texts)
         if not interrupted:
             print(f"scim-conformance load: the Locust master ended without a result (exit {master.returncode}); "
                   "what the workers journalled is swept", file=sys.stderr)
         return Measured(stopped_by="interrupted"), True
-    add_journals(run.journal, [r["journal"] for r in reports])
-    return Measured.merged(reports), False
+    measured = Measured.merged(reports)
+    if interrupted:
+        measured.stopped_by = "interrupted"
+    return measured, interrupted
 
 
 def _free_port() -> int:
