@@ -168,10 +168,13 @@ class ScimService:
 
     def error(self, status: int, detail: str, scim_type: str | None = None) -> Response:
         body: dict[str, Any] = {"schemas": [ERROR], "status": str(status), "detail": detail}
-        if self.defects.on("error-status-int"):
+        okta_example = self.quirks.on("okta-error-example")
+        if self.defects.on("error-status-int") or okta_example:
             body["status"] = status
         if scim_type:
             body["scimType"] = scim_type
+        if okta_example:
+            return Response(status, body, content_type="text/json;charset=UTF-8")
         return Response(status, body)
 
     def _gatekeeper(self, request: Request) -> Response | None:
