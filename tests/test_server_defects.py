@@ -4,9 +4,11 @@ without the switch and the defective answer on a server with it. Every switch in
 from __future__ import annotations
 
 import http.client
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -564,6 +566,39 @@ def put_without_title(c: Client) -> Any:
     return _put_given_name(c, lambda read: {k: v for k, v in read.items() if k != "title"})[1][1]
 
 
+def name_created(c: Client) -> Any:
+    user = c.user(name={"givenName": "Ann", "familyName": "Lee"})
+    return c.get(f"/Users/{user['id']}").json().get("name")
+
+
+def put_empty_title(c: Client) -> tuple[int, Any]:
+    return _put_given_name(c, lambda read: {**read, "title": ""})
+
+
+def put_with_password(c: Client) -> int:
+    return _put_given_name(c, lambda read: {**read, "password": "Pw-4f1c9e2b!x"})[0]
+
+
+def member_add_hundred(c: Client) -> int:
+    group = c.group()
+    c.patch(f"/Groups/{group['id']}", {"op": "add", "path": "members", "value": [{"value": c.user()["id"]}
+                                                                                 for _ in range(60)]})
+    return len(c.get(f"/Groups/{group['id']}").json()["members"])
+
+
+def retry_after_when_crowded(c: Client) -> str | None:
+    """Eight lookups at once: the one-at-a-time server refuses those that find it busy, saying when to come back."""
+    start = threading.Barrier(8)
+
+    def lookup(_: int) -> requests.Response:
+        start.wait(timeout=10)
+        return c.get("/Users", filter='userName eq "nobody"')
+
+    with ThreadPoolExecutor(8) as pool:
+        refused = [r for r in pool.map(lookup, range(8)) if r.status_code == 429]
+    return None if not refused else "seconds" if refused[0].headers["Retry-After"].isdigit() else "date"
+
+
 def rename_restating_id(c: Client) -> int:
     group = c.group()
     return c.patch(f"/Groups/{group['id']}", {"op": "replace", "value": {"id": group["id"],
@@ -722,6 +757,11 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "pathless-id-rejected": (rename_restating_id, 200, 400),
     "member-replace-appends": (members_replaced, 1, 2),
     "reject-empty-members": (empty_members, 201, 400),
+    "create-drops-name": (name_created, {"givenName": "Ann", "familyName": "Lee"}, None),
+    "put-empty-string-rejected": (put_empty_title, (200, ("Ann", "")), (400, ("Ann", "Engineer"))),
+    "put-password-rejected": (put_with_password, 200, 400),
+    "member-add-batch-capped": (member_add_hundred, 60, 50),
+    "retry-after-http-date": (retry_after_when_crowded, None, "date"),
 }
 
 
