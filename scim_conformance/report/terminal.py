@@ -32,6 +32,8 @@ def summary(terminalreporter: Any, document: Mapping[str, Any], path: Path | Non
                                 f"target {run.get('target')})")
     terminalreporter.write_line(verdict["summary"], bold=True, green=verdict["ready"] is True,
                                 red=verdict["ready"] is False, yellow=verdict["ready"] is None)
+    if verdict.get("scope"):
+        terminalreporter.write_line(verdict["scope"])
 
 
 def dry_run(config: pytest.Config, plan: Plan, items: list[pytest.Item],
