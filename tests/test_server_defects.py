@@ -566,11 +566,6 @@ def put_without_title(c: Client) -> Any:
     return _put_given_name(c, lambda read: {k: v for k, v in read.items() if k != "title"})[1][1]
 
 
-def name_created(c: Client) -> Any:
-    user = c.user(name={"givenName": "Ann", "familyName": "Lee"})
-    return c.get(f"/Users/{user['id']}").json().get("name")
-
-
 def put_empty_title(c: Client) -> tuple[int, Any]:
     return _put_given_name(c, lambda read: {**read, "title": ""})
 
@@ -647,6 +642,11 @@ def user_schema_listed(c: Client) -> bool:
 def addresses_on_create(c: Client) -> tuple[int, int]:
     with_addresses = c.post("/Users", {"userName": c.name(), "addresses": [{"type": "work", "locality": "Lyon"}]})
     return with_addresses.status_code, c.post("/Users", {"userName": c.name()}).status_code
+
+
+def name_created(c: Client) -> Any:
+    user = c.user(name={"givenName": "Ada", "familyName": "Byron"})
+    return c.get(f"/Users/{user['id']}").json().get("name")
 
 
 PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
@@ -750,6 +750,7 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "reactivation-ignored": (reactivated, True, False),
     "schemas-user-missing": (user_schema_listed, True, False),
     "create-addresses-rejected": (addresses_on_create, (201, 201), (400, 201)),
+    "create-drops-name": (name_created, {"givenName": "Ada", "familyName": "Byron"}, None),
     "paging-ignores-count": (count_ignored, 2, 3),
     "page-size-cap": (page_cap, True, False),
     "put-readonly-rejected": (put_echoing_id, 200, 400),
@@ -757,7 +758,6 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "pathless-id-rejected": (rename_restating_id, 200, 400),
     "member-replace-appends": (members_replaced, 1, 2),
     "reject-empty-members": (empty_members, 201, 400),
-    "create-drops-name": (name_created, {"givenName": "Ann", "familyName": "Lee"}, None),
     "put-empty-string-rejected": (put_empty_title, (200, ("Ann", "")), (400, ("Ann", "Engineer"))),
     "put-password-rejected": (put_with_password, 200, 400),
     "member-add-batch-capped": (member_add_hundred, 60, 50),

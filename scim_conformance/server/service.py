@@ -734,14 +734,14 @@ class ScimService:
         cleaner = Cleaner(rtype, self.defects, self.quirks)
         listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
         content = cleaner.clean(body, listed_schemas=listed)
+        if rtype.name == "User" and self.defects.on("create-drops-name"):
+            content.pop("name", None)
         if rtype.name == "User" and isinstance(content.get("userName"), str) and self.defects.on("username-lowercased"):
             content["userName"] = content["userName"].lower()
         if rtype.name == "User" and self.defects.on("create-drops-department"):
             enterprise = next((v for k, v in content.items() if k.lower() == ENTERPRISE_USER.lower()), None)
             if isinstance(enterprise, dict):
                 enterprise.pop("department", None)
-        if rtype.name == "User" and self.defects.on("create-drops-name"):
-            content = {k: v for k, v in content.items() if k.lower() != "name"}
         racy = rtype.name == "User" and self.defects.on("race-duplicate-create")
         if racy:
             self._check_unique(rtype, content, None)
