@@ -148,8 +148,11 @@ class RunResults:
             deviations = sum(1 for o in outcomes.values() if o == Outcome.DEVIATION)
             tail = f", {_n(deviations, 'SHOULD deviation')}" if deviations else ""
             ready, summary = True, f"{label}: yes — every MUST requirement passes{tail}"
-        return {"ready": ready, "partial": partial, "label": label, "idp": self.profile.idp, "summary": summary,
-                "failing": failing, "errors": errors, "counts": counts}
+        verdict = {"ready": ready, "partial": partial, "label": label, "idp": self.profile.idp, "summary": summary,
+                   "failing": failing, "errors": errors, "counts": counts}
+        if self.profile.verdict_scope:
+            verdict["scope"] = self.profile.verdict_scope
+        return verdict
 
     def exit_code(self) -> ExitCode:
         return exit_code(self.verdict())

@@ -194,10 +194,11 @@ def test_several_profiles_give_one_report_with_a_verdict_per_idp(tmp_path):
     [combined] = tmp_path.glob("combined-*.json")
     runs = json.loads(combined.read_text(encoding="utf-8"))["runs"]
     verdicts = {r["idp"]: (r["verdict"]["label"], r["verdict"]["ready"]) for r in runs}
-    assert verdicts == {"Microsoft Entra ID": ("Entra-ready", True), "Okta": ("Okta-ready", False)}
+    assert verdicts == {"Microsoft Entra ID": ("Entra-ready", True),
+                        "Okta": ("Compatible with Okta (OIN) requests", False)}
     assert "OKTA-PUT-REPLACE" in runs[1]["verdict"]["failing"]
     assert all((tmp_path / r["report"]).is_file() and (tmp_path / r["html"]).is_file() for r in runs)
-    assert "Okta (okta): Okta-ready: no" in done.stdout
+    assert "Okta (okta): Compatible with Okta (OIN) requests: no" in done.stdout
     assert combined.with_suffix(".html").is_file()
 
 

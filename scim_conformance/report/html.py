@@ -178,6 +178,7 @@ def verdict_block(document: Mapping[str, Any]) -> str:
     parts = [
         f'<section id="scim-verdict" class="scim-verdict {tone}">',
         f'<p class="scim-verdict-line">{_t(verdict["summary"])}</p>',
+        *([f'<p class="scim-scope">{_t(verdict["scope"])}</p>'] if verdict.get("scope") else []),
         f'<p class="scim-facts">{" · ".join(facts)}</p>',
         *(f'<p class="scim-note">{note}</p>' for note in notes),
         counts_table(verdict.get("counts", {})),

@@ -52,6 +52,8 @@ def lines(document: Mapping[str, Any], path: Path | None) -> list[tuple[str, Sty
                 {}))
     out.append((verdict["summary"], {"bold": True, "green": verdict["ready"] is True,
                                      "red": verdict["ready"] is False, "yellow": verdict["ready"] is None}))
+    if verdict.get("scope"):
+        out.append((verdict["scope"], {}))  # what the verdict stands in for, and what it does not
     return out
 
 
