@@ -10,11 +10,15 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
+
 from scim_conformance import __version__
 from scim_conformance.outcomes import ORDER, ExitCode, Outcome, exit_code
+from scim_conformance.paths import fixtures_dir
 from scim_conformance.profile import Profile
 from scim_conformance.requirements import Registry
 
@@ -212,3 +216,38 @@ _NOT_JUDGED = {Outcome.BLOCKED: "could not be judged (blocked)",
 
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+class DocumentError(Exception):
+    """A file that cannot be read as a result document of this version; the message is the one line shown."""
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """A result document written by `run` (what `diff` and `run --baseline` compare against), checked against
+    fixtures/result.schema.json; raises DocumentError naming the file and what is wrong with it."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DocumentError(f"{path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise DocumentError(f"{path}: not a result document (not JSON: {exc})") from None
+    if not isinstance(document, dict) or document.get("combined") or "schema_version" not in document \
+            or not isinstance(document.get("tool"), dict) or document["tool"].get("name") != "scim-conformance":
+        what = "a combined report of several profiles; give one profile's document" \
+            if isinstance(document, dict) and document.get("combined") else "not a result document"
+        raise DocumentError(f"{path}: {what}")
+    if document["schema_version"] != RESULT_SCHEMA_VERSION:
+        raise DocumentError(f"{path}: result document of schema_version {document['schema_version']!r}; this "
+                            f"scim-conformance {__version__} reads schema_version {RESULT_SCHEMA_VERSION}")
+    problem = next(_result_validator().iter_errors(document), None)
+    if problem is not None:
+        from scim_conformance.schemas import json_path
+
+        raise DocumentError(f"{path}: not a result document: {json_path(problem.instance_path)}: {problem.message}")
+    return document
+
+
+@cache
+def _result_validator() -> jsonschema_rs.Validator:
+    schema = json.loads((fixtures_dir() / "result.schema.json").read_text(encoding="utf-8"))
+    return jsonschema_rs.Draft202012Validator(schema)

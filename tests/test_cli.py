@@ -42,7 +42,7 @@ def _no_traceback(done: subprocess.CompletedProcess) -> None:
 def test_help_names_the_commands_and_exit_codes():
     done = _cli("--help")
     assert done.returncode == 0
-    for word in ("run", "profiles", "serve", "cleanup", "Exit codes"):
+    for word in ("run", "diff", "profiles", "serve", "cleanup", "Exit codes"):
         assert word in done.stdout
 
 
