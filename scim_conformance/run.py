@@ -31,7 +31,7 @@ from scim_conformance.journal import Journal
 from scim_conformance.options import REPORT_FORMATS, LoadOptions, OptionError, RunOptions, Target
 from scim_conformance.preflight import PreflightError, preflight
 from scim_conformance.profile import Profile, load_profile
-from scim_conformance.report import junit
+from scim_conformance.report import har, junit
 from scim_conformance.requirements import Registry, load_registry
 from scim_conformance.results import RunResults
 
@@ -279,6 +279,9 @@ def finish(run: Run[Any], *, interrupted: bool, load: dict[str, Any] | None = No
     path = run.plan.report_file("junit")
     if path is not None:
         junit.write(document, path, run.redact)
+    path = run.plan.report_file("har")
+    if path is not None:
+        har.write(path, document, run.redact)
     path = run.plan.report_file("html")
     if path is not None and load is not None:
         from scim_conformance.report import load_page
