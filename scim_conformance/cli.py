@@ -105,6 +105,10 @@ def _run_each_profile(args: argparse.Namespace, profiles: list[str]) -> int:
 
     from scim_conformance.report import combined
 
+    if args.baseline:
+        # A baseline is one profile's run; each profile would need its own.
+        print("scim-conformance: --baseline applies to a run of one profile", file=sys.stderr)
+        return ExitCode.USAGE
     if "json" not in options.from_namespace(RunOptions, args).reports:
         # The combined report is made from each profile's result document.
         print("scim-conformance: a run of several profiles needs --report to include json", file=sys.stderr)

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from scim_conformance.outcomes import ExitCode, Outcome
-from scim_conformance.results import DocumentError, read_document
+from scim_conformance.results import BROKEN, DocumentError, read_document
 
 FORMATS = ("text", "markdown", "json")
-# What a requirement's outcome says about the server: broken, or judged at all.
-BROKEN = frozenset({Outcome.FAIL, Outcome.DEVIATION})
+# What a requirement's outcome says about the server: judged at all (results.BROKEN: not met).
 JUDGED = frozenset({Outcome.PASS, Outcome.FAIL, Outcome.DEVIATION})
 NOT_RUN = frozenset({Outcome.BLOCKED, Outcome.DISABLED})
 # The groups, in the order every format shows them, with their headings.

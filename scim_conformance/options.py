@@ -189,6 +189,10 @@ class RunOptions(Target):
     no_advisory: bool = option(False, "--no-advisory",
                                "leave out the profile's advisory checks (e.g. the RFC 7644 section of an Entra run): "
                                "a shorter run, the same verdict")
+    baseline: str | None = option(None, "--baseline",
+                                  "an earlier run's result document of this profile: only failures it did not have "
+                                  "fail the run; each requirement is marked known, new or fixed",
+                                  pytest="--scim-baseline", metavar="OLD.json")
 
 
 @dataclass(frozen=True)
