@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -299,6 +300,20 @@ _NOT_JUDGED = {Outcome.BLOCKED: "could not be judged (blocked)",
 
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def check_mark(check: Mapping[str, Any], marks: Mapping[str, str]) -> BaselineMark | None:
+    """A check's mark against the baseline, from its requirements' (`marks`: id -> the document's mark): a
+    new failure if it fails any requirement newly, a known failure if it fails only known ones, fixed if it
+    passes where the baseline failed. JUnit and the terminal show a check by it."""
+    failed = {marks.get(rid) for rid in check["failed_requirements"]}
+    if BaselineMark.NEW in failed:
+        return BaselineMark.NEW
+    if BaselineMark.KNOWN in failed:
+        return BaselineMark.KNOWN
+    if check["outcome"] == Outcome.PASS and any(marks.get(rid) == BaselineMark.FIXED for rid in check["requirements"]):
+        return BaselineMark.FIXED
+    return None
 
 
 class DocumentError(Exception):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,26 @@ def marked(run: SuiteRun, mark: str) -> set[str]:
     return {r["id"] for r in run.document["requirements"] if r.get("baseline") == mark}
 
 
+def junit_cases(run: SuiteRun) -> tuple[ET.Element, dict[str, ET.Element]]:
+    """The JUnit file's suite, and its test cases by the requirement ids each names."""
+    root = ET.parse(next(run.report_dir.glob("*.junit.xml"))).getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    assert suite is not None
+    cases = {}
+    for case in suite.iter("testcase"):
+        props = {p.get("name"): p.get("value") for p in case.iterfind("properties/property")}
+        cases[props.get("requirements", "")] = case
+    return suite, cases
+
+
+def case_of(cases: dict[str, ET.Element], rid: str) -> ET.Element:
+    return next(case for ids, case in cases.items() if rid in ids.split())
+
+
+def baseline_property(case: ET.Element) -> str | None:
+    return next((p.get("value") for p in case.iterfind("properties/property") if p.get("name") == "baseline"), None)
+
+
 def test_a_known_failure_passes_the_gate(baseline, tmp_path):
     known = expected_failures(KNOWN, PROFILE)
     run = run_against((KNOWN,), tmp_path, *REPORTS, "--baseline", str(baseline))
@@ -66,6 +87,19 @@ def test_a_known_failure_passes_the_gate(baseline, tmp_path):
     assert recorded == {"file": str(baseline), "started": old["run"]["started"],
                         "tool_version": old["tool"]["version"], "summary": old["verdict"]["summary"]}
     assert list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(run.document)) == []
+    # A known failure is no JUnit failure (a CI system reading the XML gates as the exit code does) ...
+    suite, cases = junit_cases(run)
+    assert suite.get("failures") == "0"
+    for rid in known:
+        case = case_of(cases, rid)
+        assert case.find("failure") is None
+        skipped = case.find("skipped")
+        assert skipped is not None and skipped.get("type") == "known-failure", ET.tostring(case)
+        assert baseline_property(case) == "known-failure"
+    # ... and the terminal says which failures it set aside.
+    for rid in known:
+        assert re.search(rf"FAIL  {rid} \(MUST\) \[known failure \(baseline\)\]", run.stdout), run.stdout[-1500:]
+    assert f"baseline: {baseline}" in run.stdout
 
 
 def test_a_new_failure_stops_the_gate(baseline, tmp_path):
@@ -84,6 +118,15 @@ def test_a_new_failure_stops_the_gate(baseline, tmp_path):
         assert re.search(rf'id="req-{rid}".*?scim-mark m-known-failure">known failure \(baseline\)<', page), rid
     assert f"baseline <code>{baseline}</code>" in page
     assert list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(run.document)) == []
+    suite, cases = junit_cases(run)
+    assert suite.get("failures") == str(len({case_of(cases, rid) for rid in new}))
+    for rid in new:
+        failure = case_of(cases, rid).find("failure")
+        assert failure is not None and failure.get("message", "").startswith("new failure: "), ET.tostring(failure)
+        assert baseline_property(case_of(cases, rid)) == "new-failure"
+        assert re.search(rf"FAIL  {rid} \(MUST\) \[new failure\]", run.stdout), run.stdout[-1500:]
+    for rid in known:
+        assert case_of(cases, rid).find("failure") is None
 
 
 def test_the_compliant_server_shows_the_baseline_fixed(baseline, tmp_path):
@@ -92,6 +135,11 @@ def test_the_compliant_server_shows_the_baseline_fixed(baseline, tmp_path):
     assert marked(run, "fixed") == expected_failures(KNOWN, PROFILE)
     assert marked(run, "known-failure") | marked(run, "new-failure") == set()
     assert run.document["verdict"]["summary"].startswith("Okta-ready: yes")
+    _, cases = junit_cases(run)
+    for rid in expected_failures(KNOWN, PROFILE):
+        assert baseline_property(case_of(cases, rid)) == "fixed"
+        assert case_of(cases, rid).find("skipped") is None
+    assert f"fixed since baseline: {', '.join(sorted(expected_failures(KNOWN, PROFILE)))}" in run.stdout
 
 
 @pytest.mark.parametrize(("before", "now", "mark"), [
