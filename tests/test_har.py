@@ -131,3 +131,12 @@ def test_har_is_opt_in_and_a_bad_format_is_refused(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "unknown format(s) pdf" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_load_run_refuses_har():
+    """A load run keeps measurements, not each exchange: a HAR file of it would be empty, so it is refused."""
+    from scim_conformance.options import LoadOptions
+
+    problem = LoadOptions(report="json,har", from_cli=True).usage_problem()
+    assert problem is not None and problem.startswith("--report har: a load run")
+    assert LoadOptions().usage_problem() is None
