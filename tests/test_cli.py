@@ -42,7 +42,7 @@ def _no_traceback(done: subprocess.CompletedProcess) -> None:
 def test_help_names_the_commands_and_exit_codes():
     done = _cli("--help")
     assert done.returncode == 0
-    for word in ("run", "profiles", "serve", "cleanup", "Exit codes"):
+    for word in ("run", "diff", "profiles", "serve", "cleanup", "Exit codes"):
         assert word in done.stdout
 
 
@@ -125,7 +125,8 @@ def test_missing_token_is_a_usage_error(tmp_path):
 def test_unknown_report_format_is_a_usage_error(tmp_path):
     done = _cli("run", "--report", "junit,pdf", "--report-dir", str(tmp_path), cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip() == "scim-conformance: --report: unknown format(s) pdf; choose from html, json, junit"
+    assert done.stderr.strip() == ("scim-conformance: --report: unknown format(s) pdf; choose from html, json, junit, "
+                                   "har")
     assert list(tmp_path.iterdir()) == []
     _no_traceback(done)
 
