@@ -85,7 +85,8 @@ def test_the_same_run_twice_changes_nothing(documents, capsys):
 def test_text_and_markdown_name_the_verdicts_and_the_changes(documents, capsys):
     code, out, _ = diff(capsys, documents["clean"], documents["defect"])
     assert code == 1
-    assert "verdict: Okta-ready: yes" in out and "-> Okta-ready: no" in out
+    label = "Compatible with Okta (OIN) requests"
+    assert f"verdict: {label}: yes" in out and f"-> {label}: no" in out
     assert "OKTA-DEACTIVATE (MUST): pass -> FAIL" in out
     code, out, _ = diff(capsys, documents["clean"], documents["defect"], "--format", "markdown")
     assert code == 1
