@@ -1,4 +1,5 @@
-"""`scim-conformance`: run a profile against an endpoint, list profiles, serve the reference server, clean up.
+"""`scim-conformance`: run a profile against an endpoint, compare two runs, list profiles, serve the reference
+server, clean up.
 
 The run options are declared once, in options.py; the exit codes once, in outcomes.ExitCode.
 """
@@ -104,6 +105,10 @@ def _run_each_profile(args: argparse.Namespace, profiles: list[str]) -> int:
 
     from scim_conformance.report import combined
 
+    if args.baseline:
+        # A baseline is one profile's run; each profile would need its own.
+        print("scim-conformance: --baseline applies to a run of one profile", file=sys.stderr)
+        return ExitCode.USAGE
     if "json" not in options.from_namespace(RunOptions, args).reports:
         # The combined report is made from each profile's result document.
         print("scim-conformance: a run of several profiles needs --report to include json", file=sys.stderr)
@@ -185,6 +190,12 @@ def cmd_load(args: argparse.Namespace) -> int:
     return run_load(args)
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from scim_conformance.diff import run as run_diff
+
+    return run_diff(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scim-conformance",
@@ -231,6 +242,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     load_arguments(load)
     load.set_defaults(handler=cmd_load)
+
+    from scim_conformance.diff import EPILOG as DIFF_EPILOG
+    from scim_conformance.diff import add_arguments as diff_arguments
+
+    diff = commands.add_parser("diff", help="what changed between two runs of one profile (exit 1: a regression)",
+                               epilog=DIFF_EPILOG)
+    diff_arguments(diff)
+    diff.set_defaults(handler=cmd_diff)
 
     cleanup = commands.add_parser("cleanup", help="remove what an interrupted run left behind")
     cleanup.add_argument("--journal", type=Path, help="the run's journal file (reports/*.journal.jsonl)")

@@ -61,6 +61,7 @@ class Exchange:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: str | None = None
     elapsed_ms: float = 0.0
+    started: float = 0.0  # Unix time the request first went out (a HAR entry's startedDateTime)
     error: str | None = None
     retries: int = 0
     partial: bool = False  # the request asked for a subset of attributes
@@ -117,6 +118,7 @@ class Exchange:
             },
             "error": self.error,
             "elapsed_ms": round(self.elapsed_ms, 1),
+            "started": round(self.started, 3),
             "retries": self.retries,
             "curl": self.curl(),
         }
@@ -338,6 +340,7 @@ class ScimClient:
             self.run_requests += 1
         if self.record:
             self._transcript.append(exchange)
+        exchange.started = time.time()
         for attempt in range(MAX_429_RETRIES + 1):
             self._pace()
             started = time.monotonic()

@@ -21,8 +21,9 @@ from typing import Any, TypeVar
 
 DEFAULT_PROFILE = "entra-id"
 # The files a conformance run can write next to each other (`--report`), by the ending of their names; the
-# terminal summary is always shown.
-REPORT_FORMATS = {"html": ".html", "json": ".json", "junit": ".junit.xml"}
+# terminal summary is always shown. The HAR file (every exchange, for a support engineer) is written only on request.
+REPORT_FORMATS = {"html": ".html", "json": ".json", "junit": ".junit.xml", "har": ".har"}
+DEFAULT_REPORTS = ("html", "json", "junit")
 T = TypeVar("T")
 
 
@@ -126,9 +127,10 @@ class Target(Connection):
     profile: str = option(DEFAULT_PROFILE, "--profile", f"profile name or YAML file (default {DEFAULT_PROFILE})",
                           cli_repeatable="; repeat it for one report with a verdict per identity provider")
     report_dir: str = option("reports", "--report-dir", "where the JSON, JUnit and HTML reports go (default reports/)")
-    report: str = option(",".join(REPORT_FORMATS), "--report",
-                         f"the reports to write, comma-separated: {', '.join(REPORT_FORMATS)} (default all three); "
-                         "a CI gate may need only junit", pytest="--scim-report", metavar="FORMATS")
+    report: str = option(",".join(DEFAULT_REPORTS), "--report",
+                         f"the reports to write, comma-separated: {', '.join(REPORT_FORMATS)} (default "
+                         f"{','.join(DEFAULT_REPORTS)}); a CI gate may need only junit; har (run only): every request "
+                         "and answer, for a support engineer", pytest="--scim-report", metavar="FORMATS")
     seed: int | None = option(None, "--seed", "seed for the generated identities (default: random, printed)")
     email_domain: str | None = option(None, "--email-domain",
                                       "domain of generated userNames and emails (default: the profile's, else "
@@ -187,6 +189,10 @@ class RunOptions(Target):
     no_advisory: bool = option(False, "--no-advisory",
                                "leave out the profile's advisory checks (e.g. the RFC 7644 section of an Entra run): "
                                "a shorter run, the same verdict")
+    baseline: str | None = option(None, "--baseline",
+                                  "an earlier run's result document of this profile: only failures it did not have "
+                                  "fail the run; each requirement is marked known, new or fixed",
+                                  pytest="--scim-baseline", metavar="OLD.json")
 
 
 @dataclass(frozen=True)
@@ -222,6 +228,8 @@ class LoadOptions(Target):
                     "negative")
         if self.duration <= 0:
             return f"{self.flag('duration')} must be positive"
+        if "har" in self.reports:
+            return f"{self.flag('report')} har: a load run keeps measurements, not each exchange (har is for run)"
         if self.locust_workers and self.oauth_token_url:
             return (f"{self.flag('locust_workers')} takes a static token (${self.scim_token_env}), not "
                     f"{self.flag('oauth_token_url')}")

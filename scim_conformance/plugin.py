@@ -24,7 +24,7 @@ from scim_conformance.profile import Profile, ProfileError
 from scim_conformance.report import hooks as report
 from scim_conformance.report import terminal
 from scim_conformance.resources import Resources
-from scim_conformance.results import CheckRecord
+from scim_conformance.results import CheckRecord, DocumentError
 from scim_conformance.run import DOCUMENT_KEY, PLAN_KEY, RUN_KEY, Plan, Run, finish, plan, start
 
 RECORD_KEY = pytest.StashKey[CheckRecord]()
@@ -53,7 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     try:
         the_plan = plan(options.from_pytest(config))
-    except ProfileError as exc:
+    except (ProfileError, DocumentError) as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[PLAN_KEY] = the_plan
     _CONTROLLER["plan"] = the_plan

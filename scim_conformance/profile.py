@@ -97,6 +97,8 @@ class Profile:
     source_attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # RFC 2606 reserves example.com for exactly this; special-use names such as .test fail common email validators.
     email_domain: str = DEFAULT_EMAIL_DOMAIN
+    # What the verdict stands in for, and what it does not (e.g. which of the IdP's own tests): said beside it.
+    verdict_scope: str = ""
 
     def user_mapping(self, target: str) -> AttributeMapping | None:
         wanted = target.lower()
@@ -110,6 +112,7 @@ class Profile:
             "extends_chain": list(self.chain[1:]),
             "idp": self.idp,
             "verdict_label": self.verdict_label,
+            "verdict_scope": self.verdict_scope,
             "dialect": self.dialect.as_dict(),
             "resources": {"users": self.users, "groups": self.groups},
             "matching": {"users": list(self.user_matching), "groups": list(self.group_matching)},
@@ -372,6 +375,7 @@ def _build(data: dict[str, Any], path: Path, chain: tuple[str, ...]) -> Profile:
         chain=chain,
         idp=idp,
         verdict_label=data.get("verdict_label", f"{data['name']} conformant"),
+        verdict_scope=" ".join(str(data.get("verdict_scope", "")).split()),
         dialect=dialect,
         users=resources.get("users", True),
         groups=resources.get("groups", True),

@@ -9,16 +9,74 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
+
 from scim_conformance import __version__
 from scim_conformance.outcomes import ORDER, ExitCode, Outcome, exit_code
+from scim_conformance.paths import fixtures_dir
 from scim_conformance.profile import Profile
 from scim_conformance.requirements import Registry
 
 RESULT_SCHEMA_VERSION = 1
+# The outcomes that say a requirement is not met: a failure, or a deviation where the requirement is a SHOULD.
+BROKEN = frozenset({Outcome.FAIL, Outcome.DEVIATION})
+
+
+class BaselineMark(StrEnum):
+    """How a requirement compares with the baseline run (`run --baseline OLD.json`); unmarked when nothing
+    changed that a release gate cares about."""
+
+    KNOWN = "known-failure"  # broken now, and broken in the baseline: not counted against the run
+    NEW = "new-failure"  # broken now, not in the baseline
+    FIXED = "fixed"  # broken in the baseline, passes now
+
+    @property
+    def label(self) -> str:
+        return _MARK_LABELS[self]
+
+
+_MARK_LABELS = {BaselineMark.KNOWN: "known failure (baseline)", BaselineMark.NEW: "new failure",
+                BaselineMark.FIXED: "fixed since baseline"}
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """An earlier run of the same profile whose failures a release already knows about."""
+
+    file: str
+    started: float
+    tool_version: str
+    summary: str
+    outcomes: dict[str, str]  # requirement id -> its outcome in that run
+
+    @classmethod
+    def read(cls, path: Path, profile: str) -> Baseline:
+        """Raises DocumentError for a file that is not a result document, or is one of another profile."""
+        document = read_document(path)
+        if document["run"]["profile"] != profile:
+            raise DocumentError(f"{path}: the baseline is a run of profile {document['run']['profile']}; this run "
+                                f"is of {profile}")
+        return cls(str(path), document["run"]["started"], document["tool"]["version"],
+                   document["verdict"]["summary"], {r["id"]: r["outcome"] for r in document["requirements"]})
+
+    def mark(self, requirement_id: str, outcome: str) -> BaselineMark | None:
+        before = self.outcomes.get(requirement_id)
+        if outcome in BROKEN:
+            return BaselineMark.KNOWN if before in BROKEN else BaselineMark.NEW
+        if outcome == Outcome.PASS and before in BROKEN:
+            return BaselineMark.FIXED
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "started": self.started, "tool_version": self.tool_version,
+                "summary": self.summary}
 
 
 @dataclass
@@ -45,11 +103,13 @@ class CheckRecord:
 
 
 class RunResults:
-    def __init__(self, registry: Registry, profile: Profile, applicable: set[str], strict: bool) -> None:
+    def __init__(self, registry: Registry, profile: Profile, applicable: set[str], strict: bool,
+                 baseline: Baseline | None = None) -> None:
         self.registry = registry
         self.profile = profile
         self.applicable = applicable
         self.strict = strict
+        self.baseline = baseline
         self.checks: list[dict[str, Any]] = []
         self.started = time.time()
         self.meta: dict[str, Any] = {}
@@ -121,7 +181,12 @@ class RunResults:
         for rid, outcome in outcomes.items():
             counts[self.severity(rid)][outcome] += 1
         failing = sorted(r for r, o in outcomes.items() if o == Outcome.FAIL)
-        failing_must = [r for r in failing if self.severity(r) == "MUST"]
+        marks = self.baseline_marks(outcomes)
+        # With a baseline, only what it did not already fail counts against the run (the list keeps them all).
+        known = [r for r in failing if marks.get(r) == BaselineMark.KNOWN]
+        counted = [r for r in failing if r not in known]
+        failing_must = [r for r in counted if self.severity(r) == "MUST"]
+        known_note = f" ({_n(len(known), 'known failure')}, baseline)" if known else ""
         errors = sorted(r for r, o in outcomes.items() if o == Outcome.ERROR)
         verified = sum(1 for o in outcomes.values() if Outcome(o).judged)
         unjudged_must = {o: n for o, n in counts["MUST"].items() if o in (Outcome.BLOCKED, Outcome.DISABLED) and n}
@@ -133,29 +198,51 @@ class RunResults:
             ready, summary = None, f"{label}: no verdict — the run was interrupted"
         elif verified == 0:
             ready, summary = None, f"{label}: no verdict — no requirement could be verified"
-        elif failing:
-            what = f"{_n(len(failing_must), 'MUST requirement')} fail" if failing_must \
-                else f"{_n(len(failing), 'requirement')} fail (strict)"
+        elif counted and self.baseline is not None:
+            what = f"{_n(len(failing_must), 'new MUST failure')}" if failing_must \
+                else f"{_n(len(counted), 'new failure')} (strict)"
+            ready, summary = False, f"{label}: no — {what} since the baseline{known_note}"
+        elif counted:
+            what = f"{_n(len(failing_must), 'MUST requirement')} {_fail(len(failing_must))}" if failing_must \
+                else f"{_n(len(counted), 'requirement')} {_fail(len(counted))} (strict)"
             ready, summary = False, f"{label}: no — {what}"
         elif errors:
             what = f"{_n(len(errors), 'requirement')} could not be checked (errors)"
-            ready, summary = None, f"{label}: no verdict — {what}"
+            ready, summary = None, f"{label}: no verdict — {what}{known_note}"
         elif unjudged_must:
             # Nothing failed, but not every MUST requirement was judged: a partial run never says "ready".
             why = "; ".join(f"{_n(n, 'MUST requirement')} {_NOT_JUDGED[Outcome(o)]}" for o, n in unjudged_must.items())
-            ready, partial, summary = None, True, f"{label}: not established — no MUST requirement failed; {why}"
+            nothing = f"no new MUST failure{known_note}" if known else "no MUST requirement failed"
+            ready, partial, summary = None, True, f"{label}: not established — {nothing}; {why}"
+        elif known:
+            ready, summary = True, (f"{label}: no new failure — {_n(len(known), 'known failure')} (baseline), "
+                                    "every other MUST requirement passes")
         else:
             deviations = sum(1 for o in outcomes.values() if o == Outcome.DEVIATION)
             tail = f", {_n(deviations, 'SHOULD deviation')}" if deviations else ""
             ready, summary = True, f"{label}: yes — every MUST requirement passes{tail}"
-        return {"ready": ready, "partial": partial, "label": label, "idp": self.profile.idp, "summary": summary,
-                "failing": failing, "errors": errors, "counts": counts}
+        verdict: dict[str, Any] = {"ready": ready, "partial": partial, "label": label, "idp": self.profile.idp,
+                                   "summary": summary, "failing": failing, "errors": errors, "counts": counts}
+        if self.profile.verdict_scope:
+            verdict["scope"] = self.profile.verdict_scope
+        if self.baseline is not None:
+            verdict["baseline"] = {mark.value: sorted(r for r, m in marks.items() if m == mark)
+                                   for mark in BaselineMark}
+        return verdict
+
+    def baseline_marks(self, outcomes: dict[str, str]) -> dict[str, BaselineMark]:
+        """Each requirement's mark against the baseline (none without one)."""
+        if self.baseline is None:
+            return {}
+        marks = {rid: self.baseline.mark(rid, outcome) for rid, outcome in outcomes.items()}
+        return {rid: mark for rid, mark in marks.items() if mark is not None}
 
     def exit_code(self) -> ExitCode:
         return exit_code(self.verdict())
 
     def document(self) -> dict[str, Any]:
         outcomes = self.requirement_outcomes()
+        marks = self.baseline_marks(outcomes)
         by_requirement: dict[str, list[dict[str, Any]]] = {}
         for check in self.checks:
             for rid in set(check["requirements"]) | set(check["failed_requirements"]):
@@ -170,6 +257,8 @@ class RunResults:
             if rid in self.advisory:
                 entry["capability_title"] = f"{self.profile.advisory_title}: {entry['capability_title']}"
             entry["outcome"] = outcomes[rid]
+            if rid in marks:
+                entry["baseline"] = marks[rid].value
             entry["checks"] = [c["nodeid"] for c in checks]
             entry["failures"] = [
                 {"check": c["nodeid"], "expected": c["expected"], "actual": c["actual"], "message": c["message"]}
@@ -190,6 +279,7 @@ class RunResults:
                 "finished": finished,
                 "elapsed_s": round(finished - self.started, 3),
                 "strict": self.strict,
+                **({"baseline": self.baseline.as_dict()} if self.baseline is not None else {}),
             },
             "verdict": self.verdict(),
             "capabilities": self.registry.capabilities,
@@ -210,5 +300,58 @@ _NOT_JUDGED = {Outcome.BLOCKED: "could not be judged (blocked)",
                Outcome.DISABLED: "were not run (read-only or not selected)"}
 
 
+def _fail(count: int) -> str:
+    return "fails" if count == 1 else "fail"
+
+
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def check_mark(check: Mapping[str, Any], marks: Mapping[str, str]) -> BaselineMark | None:
+    """A check's mark against the baseline, from its requirements' (`marks`: id -> the document's mark): a
+    new failure if it fails any requirement newly, a known failure if it fails only known ones, fixed if it
+    passes where the baseline failed. JUnit and the terminal show a check by it."""
+    failed = {marks.get(rid) for rid in check["failed_requirements"]}
+    if BaselineMark.NEW in failed:
+        return BaselineMark.NEW
+    if BaselineMark.KNOWN in failed:
+        return BaselineMark.KNOWN
+    if check["outcome"] == Outcome.PASS and any(marks.get(rid) == BaselineMark.FIXED for rid in check["requirements"]):
+        return BaselineMark.FIXED
+    return None
+
+
+class DocumentError(Exception):
+    """A file that cannot be read as a result document of this version; the message is the one line shown."""
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """A result document written by `run` (what `diff` and `run --baseline` compare against), checked against
+    fixtures/result.schema.json; raises DocumentError naming the file and what is wrong with it."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DocumentError(f"{path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise DocumentError(f"{path}: not a result document (not JSON: {exc})") from None
+    if not isinstance(document, dict) or document.get("combined") or "schema_version" not in document \
+            or not isinstance(document.get("tool"), dict) or document["tool"].get("name") != "scim-conformance":
+        what = "a combined report of several profiles; give one profile's document" \
+            if isinstance(document, dict) and document.get("combined") else "not a result document"
+        raise DocumentError(f"{path}: {what}")
+    if document["schema_version"] != RESULT_SCHEMA_VERSION:
+        raise DocumentError(f"{path}: result document of schema_version {document['schema_version']!r}; this "
+                            f"scim-conformance {__version__} reads schema_version {RESULT_SCHEMA_VERSION}")
+    problem = next(_result_validator().iter_errors(document), None)
+    if problem is not None:
+        from scim_conformance.schemas import json_path
+
+        raise DocumentError(f"{path}: not a result document: {json_path(problem.instance_path)}: {problem.message}")
+    return document
+
+
+@cache
+def _result_validator() -> jsonschema_rs.Validator:
+    schema = json.loads((fixtures_dir() / "result.schema.json").read_text(encoding="utf-8"))
+    return jsonschema_rs.Draft202012Validator(schema)

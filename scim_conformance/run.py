@@ -31,9 +31,9 @@ from scim_conformance.journal import Journal
 from scim_conformance.options import REPORT_FORMATS, LoadOptions, OptionError, RunOptions, Target
 from scim_conformance.preflight import PreflightError, preflight
 from scim_conformance.profile import Profile, load_profile
-from scim_conformance.report import junit
+from scim_conformance.report import har, junit
 from scim_conformance.requirements import Registry, load_registry
-from scim_conformance.results import RunResults
+from scim_conformance.results import Baseline, DocumentError, RunResults
 
 if TYPE_CHECKING:
     from scim_conformance.server import ReferenceServer
@@ -97,7 +97,8 @@ class Plan(Generic[OptionsT]):
 
 
 def plan(options: OptionsT) -> Plan[OptionsT]:
-    """Raises ProfileError for a broken profile (the caller turns it into its own usage error)."""
+    """Raises ProfileError for a broken profile, DocumentError for an unusable baseline (the caller turns
+    either into its own usage error)."""
     profile = load_profile(options.profile)
     registry = load_registry()
     if isinstance(options, LoadOptions):
@@ -114,7 +115,13 @@ def plan(options: OptionsT) -> Plan[OptionsT]:
         judged = applicable(profile, registry)
         stem = f"{profile.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
-    results = RunResults(registry, profile, judged, options.strict)
+    baseline = None
+    if isinstance(options, RunOptions) and options.baseline:
+        try:
+            baseline = Baseline.read(Path(options.baseline), profile.name)
+        except DocumentError as exc:
+            raise DocumentError(f"{options.flag('baseline')} {exc}") from None
+    results = RunResults(registry, profile, judged, options.strict, baseline)
     return Plan(options=options, profile=profile, registry=registry, results=results, seed=seed,
                 prefix=f"scimc{seed:x}"[:13], report_dir=Path(options.report_dir), stem=stem)
 
@@ -279,6 +286,9 @@ def finish(run: Run[Any], *, interrupted: bool, load: dict[str, Any] | None = No
     path = run.plan.report_file("junit")
     if path is not None:
         junit.write(document, path, run.redact)
+    path = run.plan.report_file("har")
+    if path is not None:
+        har.write(path, document, run.redact)
     path = run.plan.report_file("html")
     if path is not None and load is not None:
         from scim_conformance.report import load_page

@@ -42,7 +42,7 @@ def _no_traceback(done: subprocess.CompletedProcess) -> None:
 def test_help_names_the_commands_and_exit_codes():
     done = _cli("--help")
     assert done.returncode == 0
-    for word in ("run", "profiles", "serve", "cleanup", "Exit codes"):
+    for word in ("run", "diff", "profiles", "serve", "cleanup", "Exit codes"):
         assert word in done.stdout
 
 
@@ -125,7 +125,8 @@ def test_missing_token_is_a_usage_error(tmp_path):
 def test_unknown_report_format_is_a_usage_error(tmp_path):
     done = _cli("run", "--report", "junit,pdf", "--report-dir", str(tmp_path), cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip() == "scim-conformance: --report: unknown format(s) pdf; choose from html, json, junit"
+    assert done.stderr.strip() == ("scim-conformance: --report: unknown format(s) pdf; choose from html, json, junit, "
+                                   "har")
     assert list(tmp_path.iterdir()) == []
     _no_traceback(done)
 
@@ -194,10 +195,11 @@ def test_several_profiles_give_one_report_with_a_verdict_per_idp(tmp_path):
     [combined] = tmp_path.glob("combined-*.json")
     runs = json.loads(combined.read_text(encoding="utf-8"))["runs"]
     verdicts = {r["idp"]: (r["verdict"]["label"], r["verdict"]["ready"]) for r in runs}
-    assert verdicts == {"Microsoft Entra ID": ("Entra-ready", True), "Okta": ("Okta-ready", False)}
+    assert verdicts == {"Microsoft Entra ID": ("Entra-ready", True),
+                        "Okta": ("Compatible with Okta (OIN) requests", False)}
     assert "OKTA-PUT-REPLACE" in runs[1]["verdict"]["failing"]
     assert all((tmp_path / r["report"]).is_file() and (tmp_path / r["html"]).is_file() for r in runs)
-    assert "Okta (okta): Okta-ready: no" in done.stdout
+    assert "Okta (okta): Compatible with Okta (OIN) requests: no" in done.stdout
     assert combined.with_suffix(".html").is_file()
 
 

@@ -210,6 +210,21 @@ def test_html_opens_on_the_verdict_then_the_matrix(suite: SuiteRun):
         assert htmllib.escape(capability, quote=False) in page
 
 
+def test_a_verdict_says_what_it_stands_in_for_in_every_view(tmp_path: Path):
+    """okta's verdict is not OIN certification: its scope (which of Okta's own tests the run stands in for, which
+    not) is said under the verdict in the document, the page and the terminal, as the profile words it."""
+    run = run_suite("okta", tmp_path, extra=("--requirement", "OKTA-AUTH-401"))
+    jsonschema.Draft202012Validator(SCHEMA).validate(run.document)
+    verdict = run.document["verdict"]
+    assert verdict["label"] == "Compatible with Okta (OIN) requests"
+    assert "Runscope SPEC test" in verdict["scope"] and "does not" in verdict["scope"]
+    page = report_file(run, ".html").read_text(encoding="utf-8")
+    assert f'<p class="scim-scope">{htmllib.escape(verdict["scope"], quote=False)}</p>' in page
+    assert verdict["scope"] in run.stdout
+    (tmp_path / "rfc").mkdir()
+    assert "scope" not in run_suite("rfc7644", tmp_path / "rfc", extra=("--requirement", "RFC-ME")).document["verdict"]
+
+
 def test_html_matrix_keeps_every_requirement(suite: SuiteRun):
     """Every requirement's row, with its text, severity, source, outcome and checks: in the page, or packed
     (the ones the profile does not use), in which case the page names it on its capability's line."""

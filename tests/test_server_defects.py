@@ -4,9 +4,11 @@ without the switch and the defective answer on a server with it. Every switch in
 from __future__ import annotations
 
 import http.client
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -564,6 +566,34 @@ def put_without_title(c: Client) -> Any:
     return _put_given_name(c, lambda read: {k: v for k, v in read.items() if k != "title"})[1][1]
 
 
+def put_empty_title(c: Client) -> tuple[int, Any]:
+    return _put_given_name(c, lambda read: {**read, "title": ""})
+
+
+def put_with_password(c: Client) -> int:
+    return _put_given_name(c, lambda read: {**read, "password": "Pw-4f1c9e2b!x"})[0]
+
+
+def member_add_hundred(c: Client) -> int:
+    group = c.group()
+    c.patch(f"/Groups/{group['id']}", {"op": "add", "path": "members", "value": [{"value": c.user()["id"]}
+                                                                                 for _ in range(60)]})
+    return len(c.get(f"/Groups/{group['id']}").json()["members"])
+
+
+def retry_after_when_crowded(c: Client) -> str | None:
+    """Eight lookups at once: the one-at-a-time server refuses those that find it busy, saying when to come back."""
+    start = threading.Barrier(8)
+
+    def lookup(_: int) -> requests.Response:
+        start.wait(timeout=10)
+        return c.get("/Users", filter='userName eq "nobody"')
+
+    with ThreadPoolExecutor(8) as pool:
+        refused = [r for r in pool.map(lookup, range(8)) if r.status_code == 429]
+    return None if not refused else "seconds" if refused[0].headers["Retry-After"].isdigit() else "date"
+
+
 def rename_restating_id(c: Client) -> int:
     group = c.group()
     return c.patch(f"/Groups/{group['id']}", {"op": "replace", "value": {"id": group["id"],
@@ -612,6 +642,11 @@ def user_schema_listed(c: Client) -> bool:
 def addresses_on_create(c: Client) -> tuple[int, int]:
     with_addresses = c.post("/Users", {"userName": c.name(), "addresses": [{"type": "work", "locality": "Lyon"}]})
     return with_addresses.status_code, c.post("/Users", {"userName": c.name()}).status_code
+
+
+def name_created(c: Client) -> Any:
+    user = c.user(name={"givenName": "Ada", "familyName": "Byron"})
+    return c.get(f"/Users/{user['id']}").json().get("name")
 
 
 PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
@@ -715,6 +750,7 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "reactivation-ignored": (reactivated, True, False),
     "schemas-user-missing": (user_schema_listed, True, False),
     "create-addresses-rejected": (addresses_on_create, (201, 201), (400, 201)),
+    "create-drops-name": (name_created, {"givenName": "Ada", "familyName": "Byron"}, None),
     "paging-ignores-count": (count_ignored, 2, 3),
     "page-size-cap": (page_cap, True, False),
     "put-readonly-rejected": (put_echoing_id, 200, 400),
@@ -722,6 +758,10 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "pathless-id-rejected": (rename_restating_id, 200, 400),
     "member-replace-appends": (members_replaced, 1, 2),
     "reject-empty-members": (empty_members, 201, 400),
+    "put-empty-string-rejected": (put_empty_title, (200, ("Ann", "")), (400, ("Ann", "Engineer"))),
+    "put-password-rejected": (put_with_password, 200, 400),
+    "member-add-batch-capped": (member_add_hundred, 60, 50),
+    "retry-after-http-date": (retry_after_when_crowded, None, "date"),
 }
 
 

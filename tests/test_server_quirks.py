@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from scim_conformance.server import QUIRKS, ReferenceServer
-from tests.test_server_defects import TOKEN, Client
+from tests.test_server_defects import TOKEN, Client, retry_after_when_crowded
 
 
 def _id_shape(c: Client) -> str:
@@ -59,6 +59,11 @@ def user_groups(c: Client) -> bool:
     return "groups" in c.get(f"/Users/{user['id']}").json()
 
 
+def unknown_user_error(c: Client) -> tuple[str, Any]:
+    response = c.get(f"/Users/{uuid.uuid4()}")
+    return response.headers["Content-Type"], response.json()["status"]
+
+
 PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "null-unassigned": (null_unassigned, (False, False), (True, True)),
     "patch-204": (patch_answer, (200, True), (204, False)),
@@ -69,6 +74,8 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "strict-email-domains": (special_use_email, 201, 400),
     "plain-text-401": (unauthorised, (401, "application/scim+json"), (401, "text/plain")),
     "no-user-groups": (user_groups, True, False),
+    "one-request-at-a-time": (retry_after_when_crowded, None, "seconds"),
+    "okta-error-example": (unknown_user_error, ("application/scim+json", "404"), ("text/json;charset=UTF-8", 404)),
 }
 
 

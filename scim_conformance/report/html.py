@@ -23,6 +23,7 @@ from importlib import resources
 from typing import Any
 
 from scim_conformance.outcomes import ORDER, Outcome, rank
+from scim_conformance.results import BaselineMark
 
 # Matrix and count columns, worst first, in the one order outcomes.py defines.
 OUTCOMES = tuple(o.value for o in ORDER)
@@ -65,6 +66,14 @@ def badge(outcome: str, *, explained: bool = False) -> str:
     from the badge's own title where it is `explained` (the counts table, where a reader meets the words)."""
     title = f' title="{_a(Outcome(outcome).help)}"' if explained and outcome in OUTCOMES else ""
     return f'<span class="scim-badge o-{_a(outcome)}"{title}>{_t(label(outcome))}</span>'
+
+
+def baseline_mark(requirement: Mapping[str, Any]) -> str:
+    """`run --baseline`: known failure, new failure or fixed since the baseline, beside the outcome."""
+    mark = requirement.get("baseline")
+    if not mark:
+        return ""
+    return f' <span class="scim-mark m-{_a(mark)}">{_t(BaselineMark(mark).label)}</span>'
 
 
 def help_table() -> str:
@@ -163,6 +172,11 @@ def verdict_block(document: Mapping[str, Any]) -> str:
         facts.append("strict: SHOULD requirements count as failures")
     if run.get("read_only"):
         facts.append("read-only: checks that create data were not run")
+    if run.get("baseline"):
+        base = run["baseline"]
+        facts.append(f"baseline <code>{_t(base['file'])}</code> of "
+                     f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(base['started']))}: its failures are known "
+                     "failures, not counted")
     notes = []
     if run.get("embedded_server"):
         defects = run.get("reference_defects") or []
@@ -178,6 +192,7 @@ def verdict_block(document: Mapping[str, Any]) -> str:
     parts = [
         f'<section id="scim-verdict" class="scim-verdict {tone}">',
         f'<p class="scim-verdict-line">{_t(verdict["summary"])}</p>',
+        *([f'<p class="scim-scope">{_t(verdict["scope"])}</p>'] if verdict.get("scope") else []),
         f'<p class="scim-facts">{" · ".join(facts)}</p>',
         *(f'<p class="scim-note">{note}</p>' for note in notes),
         counts_table(verdict.get("counts", {})),
@@ -209,19 +224,28 @@ def problems(document: Mapping[str, Any]) -> str:
     wanted = ("fail", "error", "deviation", "blocked")
     rows = [r for r in document.get("requirements", []) if r["outcome"] in wanted]
     if not rows:
-        return ""
+        return fixed_since_baseline(document)
     rows.sort(key=lambda r: (wanted.index(r["outcome"]), SEVERITIES.index(r["severity"])
                              if r["severity"] in SEVERITIES else 9))
     items = []
     for requirement in rows:
         practice = requirement.get("in_practice") or ""
         items.append(
-            f'<li>{badge(requirement["outcome"])} <a href="#req-{_a(requirement["id"])}">{_t(requirement["id"])}</a>'
+            f'<li>{badge(requirement["outcome"])}{baseline_mark(requirement)} '
+            f'<a href="#req-{_a(requirement["id"])}">{_t(requirement["id"])}</a>'
             f' <span class="scim-sev">{_t(requirement["severity"])}</span> {_t(requirement["text"])}'
             + (f'<br><span class="scim-practice">In practice: {_t(practice)}</span>' if practice
                and requirement["outcome"] in ("fail", "deviation") else "")
             + "</li>")
-    return f'<h3>Needs attention</h3><ul class="scim-problems">{"".join(items)}</ul>'
+    return f'<h3>Needs attention</h3><ul class="scim-problems">{"".join(items)}</ul>' + fixed_since_baseline(document)
+
+
+def fixed_since_baseline(document: Mapping[str, Any]) -> str:
+    fixed = [r for r in document.get("requirements", []) if r.get("baseline") == BaselineMark.FIXED]
+    if not fixed:
+        return ""
+    links = ", ".join(f'<a href="#req-{_a(r["id"])}">{_t(r["id"])}</a>' for r in fixed)
+    return f'<p class="scim-note">{_t(BaselineMark.FIXED.label.capitalize())}: {links}</p>'
 
 
 def capability_groups(document: Mapping[str, Any]) -> list[tuple[str, list[Mapping[str, Any]]]]:
@@ -305,7 +329,7 @@ def matrix_row(requirement: Mapping[str, Any], check_outcome: Mapping[str, str])
     return (
         f'<tr id="req-{_a(requirement["id"])}" class="o-{_a(outcome)}">'
         f'<td>{_t(requirement["id"])}</td>'
-        f'<td>{_t(requirement["severity"])}</td><td>{badge(outcome)}</td>'
+        f'<td>{_t(requirement["severity"])}</td><td>{badge(outcome)}{baseline_mark(requirement)}</td>'
         f'<td class="scim-text">{_t(requirement["text"])}{detail}</td>'
         f'<td class="scim-src">{source_link(requirement.get("source", {}))}</td>'
         f'<td class="scim-checks">{links}</td></tr>'

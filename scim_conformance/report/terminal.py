@@ -3,11 +3,13 @@ HTML and JUnit views, and the listing a dry run prints instead of running anythi
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from scim_conformance.outcomes import Outcome
+from scim_conformance.results import BaselineMark
 
 if TYPE_CHECKING:
     import pytest
@@ -27,18 +29,23 @@ def lines(document: Mapping[str, Any], path: Path | None) -> list[tuple[str, Sty
     if run.get("preflight"):
         return [(f"preflight: {run['preflight']}", {"red": True, "bold": True})]
     out: list[tuple[str, Style]] = []
-    deviations = []
+    deviations, fixed = [], []
     for requirement in document["requirements"]:
+        mark = _mark(requirement)
         if requirement["outcome"] == Outcome.FAIL:
-            out.append((f"{Outcome.FAIL.label}  {requirement['id']} ({requirement['severity']}) "
+            out.append((f"{Outcome.FAIL.label}  {requirement['id']} ({requirement['severity']}){mark} "
                         f"{requirement['text']}", {}))
             found = next((f["actual"] for f in requirement.get("failures", []) if f.get("actual")), "")
             if found:
                 out.append((f"      {found}", {}))
         elif requirement["outcome"] == Outcome.DEVIATION:
-            deviations.append(requirement["id"])
+            deviations.append(requirement["id"] + mark)
+        if requirement.get("baseline") == BaselineMark.FIXED:
+            fixed.append(requirement["id"])
     if deviations:
         out.append((f"{Outcome.DEVIATION.label}: {', '.join(deviations)}", {}))
+    if fixed:
+        out.append((f"{BaselineMark.FIXED.label}: {', '.join(fixed)}", {"green": True}))
     load = document.get("load")
     if load:
         summary = load["summary"]
@@ -50,9 +57,20 @@ def lines(document: Mapping[str, Any], path: Path | None) -> list[tuple[str, Sty
         out.append((f"{severity:<6} {shown}", {}))
     out.append((f"report: {path or 'none written'} ({run.get('requests', 0)} requests, target {run.get('target')})",
                 {}))
+    if run.get("baseline"):
+        started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run["baseline"]["started"]))
+        out.append((f"baseline: {run['baseline']['file']} (run of {started}): its failures are not counted", {}))
     out.append((verdict["summary"], {"bold": True, "green": verdict["ready"] is True,
                                      "red": verdict["ready"] is False, "yellow": verdict["ready"] is None}))
+    if verdict.get("scope"):
+        out.append((verdict["scope"], {}))  # what the verdict stands in for, and what it does not
     return out
+
+
+def _mark(requirement: Mapping[str, Any]) -> str:
+    """` [known failure (baseline)]` or ` [new failure]` after a broken requirement of a run with a baseline."""
+    mark = requirement.get("baseline")
+    return f" [{BaselineMark(mark).label}]" if mark and mark != BaselineMark.FIXED else ""
 
 
 def summary(terminalreporter: Any, document: Mapping[str, Any], path: Path | None) -> None:

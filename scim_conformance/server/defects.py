@@ -92,6 +92,12 @@ DEFECTS: dict[str, str] = {
     "pathless-id-rejected": "answers 400 mutability to a path-less replace that restates the resource's own id",
     "member-replace-appends": "a replace on members adds the given members to the old ones instead of replacing them",
     "reject-empty-members": "answers 400 to a group create whose members is an empty array",
+    # What Okta relies on (issue 23)
+    "put-empty-string-rejected": "answers 400 invalidValue to a PUT body that carries an attribute as \"\"",
+    "put-password-rejected": "answers 400 mutability to a PUT body that carries a password",
+    "member-add-batch-capped": "adds only the first 50 members of an add on members and drops the rest",
+    "retry-after-http-date": "serves one request at a time (429 to a request arriving while another is served) "
+    "and gives Retry-After as an HTTP date, which HTTP allows but Okta does not read",
     # A tenant's own mappings (imported profiles)
     "schemas-primary-as-string": "declares every 'primary' sub-attribute as a string in /Schemas",
     "create-drops-department": "drops the enterprise department from a create body (a PATCH still sets it)",
@@ -145,6 +151,8 @@ DEFECTS: dict[str, str] = {
     "schemas-user-missing": "leaves the core User schema out of the /Schemas list",
     "create-addresses-rejected": "answers 400 to a user create that carries addresses, as strict validators "
     "refuse one part of Entra's body (the minimal body is accepted)",
+    # Issue 22: every value Entra sends verified as stored
+    "create-drops-name": "drops 'name' (givenName, familyName, formatted) from a user create body",
 }
 
 

@@ -15,6 +15,8 @@ from .filters import FilterError, Node, PatchPath, equality_terms, get_ci, match
 from .resources import is_schema_urn
 from .schemas import ENTERPRISE_USER, AttrDef, ResourceType, find_attr
 
+MEMBER_ADD_CAP = 50  # what defect member-add-batch-capped keeps of one add
+
 # Binds a value filter to the attribute it filters (schema knowledge: caseExact, booleans).
 FilterBinder = Callable[[Node, "AttrDef | None"], Node]
 
@@ -275,6 +277,8 @@ class Patcher:
         if name == "members":
             if self.defects.on("member-add-first-only"):
                 items = items[:1]
+            if self.defects.on("member-add-batch-capped"):
+                items = items[:MEMBER_ADD_CAP]
             present = _member_ids(current)
             for item in items:
                 ref = get_ci(item, "value") if isinstance(item, dict) else None

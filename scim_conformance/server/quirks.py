@@ -3,7 +3,9 @@ that is legal (RFC 7643/7644 allow it) and that Entra ID tolerates, as real serv
 
 The self-tests run every profile against the server with one quirk on and expect no finding at all: a check
 that fails under a quirk is a false alarm. A quirk is consulted at the single place in the server where its
-behaviour lives (``if quirks.on("patch-204"):``), exactly like a defect.
+behaviour lives (``if quirks.on("patch-204"):``), exactly like a defect. A few quirks are one identity
+provider's own practice rather than the RFC's (Okta's error example): only that provider's profile must stay
+silent under them.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ QUIRKS: dict[str, str] = {
     f"({', '.join('.' + tld for tld in SPECIAL_USE_TLDS)}), as strict validators such as pydantic's EmailStr do",
     "plain-text-401": "answers a missing or wrong bearer token with 401 and a text/plain body",
     "no-user-groups": "never returns the read-only 'groups' attribute on users",
+    "one-request-at-a-time": "answers 429 with Retry-After: 1 to a request that arrives while another is being "
+    "served (a per-client concurrency limit)",
+    # Not RFC-legal (RFC 7644 §3.12 makes status a string), but Okta's own examples: judged under okta only.
+    "okta-error-example": "answers errors as Okta's SCIM 2.0 reference does: Content-Type text/json;charset=UTF-8 "
+    "and status as a number",
 }
 
 

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
@@ -72,6 +73,7 @@ _ENDPOINTS = {"users": "User", "groups": "Group"}
 # read and the write built on it, which only matters while another request runs meanwhile.
 RACE_WINDOW_S = 0.05
 SLOW_UNDER_LOAD_S = 0.1
+ONE_AT_A_TIME_S = 0.005  # how long quirk one-request-at-a-time spends on each request it serves
 _WAF_PAGE = b"<html><head><title>403 Forbidden</title></head><body><h1>Request blocked</h1></body></html>"
 
 
@@ -168,10 +170,13 @@ class ScimService:
 
     def error(self, status: int, detail: str, scim_type: str | None = None) -> Response:
         body: dict[str, Any] = {"schemas": [ERROR], "status": str(status), "detail": detail}
-        if self.defects.on("error-status-int"):
+        okta_example = self.quirks.on("okta-error-example")
+        if self.defects.on("error-status-int") or okta_example:
             body["status"] = status
         if scim_type:
             body["scimType"] = scim_type
+        if okta_example:
+            return Response(status, body, content_type="text/json;charset=UTF-8")
         return Response(status, body)
 
     def _gatekeeper(self, request: Request) -> Response | None:
@@ -193,10 +198,18 @@ class ScimService:
 
     def _throttled(self) -> Response | None:
         wait = self.throttle.admit() if self.throttle is not None else None
+        one_at_a_time = self.quirks.on("one-request-at-a-time") or self.defects.on("retry-after-http-date")
+        if wait is None and one_at_a_time:
+            if self.busy():
+                wait = 1
+            else:
+                time.sleep(ONE_AT_A_TIME_S)  # a request takes a moment to serve, as on any real server
         if wait is None:
             return None
         response = self.error(429, "too many requests; retry later")
-        if not self.defects.on("throttle-without-retry-after"):
+        if self.defects.on("retry-after-http-date"):
+            response.headers["Retry-After"] = formatdate(time.time() + wait, usegmt=True)
+        elif not self.defects.on("throttle-without-retry-after"):
             response.headers["Retry-After"] = str(wait)
         return response
 
@@ -725,6 +738,8 @@ class ScimService:
         cleaner = Cleaner(rtype, self.defects, self.quirks)
         listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
         content = cleaner.clean(body, listed_schemas=listed)
+        if rtype.name == "User" and self.defects.on("create-drops-name"):
+            content.pop("name", None)
         if rtype.name == "User" and isinstance(content.get("userName"), str) and self.defects.on("username-lowercased"):
             content["userName"] = content["userName"].lower()
         if rtype.name == "User" and self.defects.on("create-drops-department"):
@@ -758,6 +773,11 @@ class ScimService:
         if isinstance(body, dict) and self.defects.on("put-readonly-rejected") \
                 and {k.lower() for k in body} & {"id", "meta", "groups"}:
             raise ScimError(400, "id, meta and groups are read-only", "mutability")
+        if isinstance(body, dict) and self.defects.on("put-empty-string-rejected") and "" in body.values():
+            raise invalid_value("attributes must not be empty strings")
+        if isinstance(body, dict) and self.defects.on("put-password-rejected") \
+                and any(k.lower() == "password" for k in body):
+            raise ScimError(400, "password can only be set when the user is created", "mutability")
         cleaner = Cleaner(rtype, self.defects, self.quirks)
         listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
         content = cleaner.clean(body, listed_schemas=listed)
