@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from scim_conformance import expect
-from scim_conformance.attributes import ENTERPRISE_USER, ERROR, get_attribute
+from scim_conformance.attributes import CORE_USER, ENTERPRISE_USER, ERROR, get_attribute
 from scim_conformance.client import Exchange
 from scim_conformance.resources import minimal_body, plain_body
 from scim_conformance.steps import group_with_one_member, lookup
@@ -133,19 +133,61 @@ def test_excluded_attributes(scim, users, groups, identities):
     expect.equal(rid, "displayName", body["displayName"], get_attribute(data, "displayName"), exchange)
 
 
+def _declared_strings(scim, urn: str) -> set[str]:
+    """The single-valued string attributes of a User schema extension that the server declares readWrite and
+    returned by default (/ResourceTypes names the extension for User, /Schemas describes it); unreadable
+    discovery declares nothing, so nothing is judged."""
+    types = scim.get("/ResourceTypes").json
+    listed = types.get("Resources") if isinstance(types, dict) else types
+    user = next((t for t in listed or [] if isinstance(t, dict) and t.get("schema") == CORE_USER), {})
+    if not any(isinstance(e, dict) and str(e.get("schema")).lower() == urn.lower()
+               for e in user.get("schemaExtensions") or []):
+        return set()
+    schemas = scim.get("/Schemas").json
+    listed = schemas.get("Resources") if isinstance(schemas, dict) else schemas
+    schema = next((s for s in listed or [] if isinstance(s, dict) and str(s.get("id")).lower() == urn.lower()), {})
+    return {str(a["name"]) for a in schema.get("attributes") or []
+            if isinstance(a, dict) and a.get("name") and a.get("type") == "string" and not a.get("multiValued")
+            and a.get("mutability", "readWrite") == "readWrite"
+            and a.get("returned", "default") in ("default", "always")}
+
+
 @requirement("RFC-PUT-REPLACE")
 def test_put_replaces(scim, users, identities):
-    """A client replaces a user with PUT: new title and displayName, a foreign id and meta in the body."""
+    """A client replaces a user with PUT: new title and displayName, new values of the enterprise extension
+    attributes the server declares, a foreign id and meta in the body."""
     rid = "RFC-PUT-REPLACE"
     body = plain_body(identities.user_body())
     user = users.create(body)
     body.update({"title": "Replaced Title", "displayName": "Replaced Name", "id": identities.unknown_id(),
                  "meta": {"resourceType": "User", "created": "2001-01-01T00:00:00Z"}})
+    extension = body.get(ENTERPRISE_USER)
+    replaced = {}
+    if isinstance(extension, dict):
+        declared = _declared_strings(scim, ENTERPRISE_USER)
+        replaced = {name: f"Replaced {name}" for name in sorted(declared & set(extension))}
+        extension.update(replaced)
     expect.status(scim.put(f"/Users/{user['id']}", body), rid, 200)
     stored = reread(scim, "/Users", user["id"], rid)
     expect.equal(rid, "id", user["id"], stored.get("id"))
     expect.equal(rid, "title", "Replaced Title", get_attribute(stored, "title"))
     expect.equal(rid, "displayName", "Replaced Name", get_attribute(stored, "displayName"))
+    for name, value in replaced.items():
+        expect.equal(rid, f"{ENTERPRISE_USER}:{name}", value,
+                     get_attribute(get_attribute(stored, ENTERPRISE_USER) or {}, name))
+
+
+@requirement("RFC-WRITE-UNKNOWN-404")
+def test_write_unknown_id(scim, identities, rfc_dialect, service_provider_config):
+    """A client replaces, patches and deletes a user id that does not exist."""
+    path = f"/Users/{identities.unknown_id()}"
+    # All three are sent before any is judged: a server that creates the user on PUT has it deleted again.
+    answers = [scim.put(path, minimal_body(identities.user_body()))]
+    if (service_provider_config.get("patch") or {}).get("supported") is True:
+        answers.append(scim.patch(path, rfc_dialect.patch(rfc_dialect.operation("replace", "displayName", "Nobody"))))
+    answers.append(scim.delete(path))
+    for exchange in answers:
+        expect.scim_error(exchange, "RFC-WRITE-UNKNOWN-404", 404)
 
 
 @requirement("RFC-DELETE")
