@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from scim_conformance import expect
-from scim_conformance.attributes import ENTERPRISE_USER, ERROR, get_attribute
+from scim_conformance.attributes import CORE_USER, ENTERPRISE_USER, ERROR, get_attribute
 from scim_conformance.client import Exchange
 from scim_conformance.resources import minimal_body, plain_body
-from scim_conformance.steps import group_with_one_member, lookup
+from scim_conformance.steps import accepted_variant, group_with_one_member, lookup
 from scim_conformance.steps import read as reread
 
 requirement = pytest.mark.requirement
@@ -133,19 +133,65 @@ def test_excluded_attributes(scim, users, groups, identities):
     expect.equal(rid, "displayName", body["displayName"], get_attribute(data, "displayName"), exchange)
 
 
+def _schema(scim, urn: str) -> dict[str, Any]:
+    """The schema /Schemas lists under `urn`; empty when discovery does not say."""
+    schemas = scim.get("/Schemas").json
+    listed = schemas.get("Resources") if isinstance(schemas, dict) else schemas
+    return next((s for s in listed or [] if isinstance(s, dict) and str(s.get("id")).lower() == urn.lower()), {})
+
+
+def _declared_strings(scim, urn: str) -> set[str]:
+    """The single-valued string attributes of a User schema extension that the server declares readWrite and
+    returned by default (/ResourceTypes names the extension for User, /Schemas describes it); unreadable
+    discovery declares nothing, so nothing is judged."""
+    types = scim.get("/ResourceTypes").json
+    listed = types.get("Resources") if isinstance(types, dict) else types
+    user = next((t for t in listed or [] if isinstance(t, dict) and t.get("schema") == CORE_USER), {})
+    if not any(isinstance(e, dict) and str(e.get("schema")).lower() == urn.lower()
+               for e in user.get("schemaExtensions") or []):
+        return set()
+    return {str(a["name"]) for a in _schema(scim, urn).get("attributes") or []
+            if isinstance(a, dict) and a.get("name") and a.get("type") == "string" and not a.get("multiValued")
+            and a.get("mutability", "readWrite") == "readWrite"
+            and a.get("returned", "default") in ("default", "always")}
+
+
 @requirement("RFC-PUT-REPLACE")
 def test_put_replaces(scim, users, identities):
-    """A client replaces a user with PUT: new title and displayName, a foreign id and meta in the body."""
+    """A client replaces a user with PUT: new title and displayName, new values of the enterprise extension
+    attributes the server declares, a foreign id and meta in the body."""
     rid = "RFC-PUT-REPLACE"
     body = plain_body(identities.user_body())
     user = users.create(body)
     body.update({"title": "Replaced Title", "displayName": "Replaced Name", "id": identities.unknown_id(),
                  "meta": {"resourceType": "User", "created": "2001-01-01T00:00:00Z"}})
+    extension = body.get(ENTERPRISE_USER)
+    replaced = {}
+    if isinstance(extension, dict):
+        declared = _declared_strings(scim, ENTERPRISE_USER)
+        replaced = {name: f"Replaced {name}" for name in sorted(declared & set(extension))}
+        extension.update(replaced)
     expect.status(scim.put(f"/Users/{user['id']}", body), rid, 200)
     stored = reread(scim, "/Users", user["id"], rid)
     expect.equal(rid, "id", user["id"], stored.get("id"))
     expect.equal(rid, "title", "Replaced Title", get_attribute(stored, "title"))
     expect.equal(rid, "displayName", "Replaced Name", get_attribute(stored, "displayName"))
+    for name, value in replaced.items():
+        expect.equal(rid, f"{ENTERPRISE_USER}:{name}", value,
+                     get_attribute(get_attribute(stored, ENTERPRISE_USER) or {}, name))
+
+
+@requirement("RFC-WRITE-UNKNOWN-404")
+def test_write_unknown_id(scim, identities, rfc_dialect, service_provider_config):
+    """A client replaces, patches and deletes a user id that does not exist."""
+    path = f"/Users/{identities.unknown_id()}"
+    # All three are sent before any is judged: a server that creates the user on PUT has it deleted again.
+    answers = [scim.put(path, minimal_body(identities.user_body()))]
+    if (service_provider_config.get("patch") or {}).get("supported") is True:
+        answers.append(scim.patch(path, rfc_dialect.patch(rfc_dialect.operation("replace", "displayName", "Nobody"))))
+    answers.append(scim.delete(path))
+    for exchange in answers:
+        expect.scim_error(exchange, "RFC-WRITE-UNKNOWN-404", 404)
 
 
 @requirement("RFC-DELETE")
@@ -156,3 +202,17 @@ def test_delete(scim, users, identities):
     expect.status(users.delete(user["id"]), rid, 204)
     expect.scim_error(scim.get(f"/Users/{user['id']}"), rid, 404)
     expect.scim_error(scim.delete(f"/Users/{user['id']}"), rid, 404)
+
+
+@requirement("RFC-CREATE-DECLARED")
+def test_create_with_declared_address(scim, users, identities):
+    """A client creates a user with a work address, an attribute the server declares writable."""
+    addresses = next((a for a in _schema(scim, CORE_USER).get("attributes") or []
+                      if isinstance(a, dict) and str(a.get("name")).lower() == "addresses"), None)
+    if addresses is None or addresses.get("mutability", "readWrite") != "readWrite":
+        expect.not_applicable("/Schemas does not declare the User attribute addresses as readWrite")
+    address = {"type": "work", "streetAddress": "100 Universal City Plaza", "locality": "Hollywood",
+               "region": "CA", "postalCode": "91608", "country": "US"}
+    body = accepted_variant(users, lambda: plain_body(identities.user_body()),
+                            lambda b: b.update({"addresses": [address]}))
+    expect.status(users.post(body), "RFC-CREATE-DECLARED", 201, 200)  # the status itself is RFC-CREATE-201's

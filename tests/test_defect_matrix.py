@@ -36,7 +36,7 @@ def expected_failures(defect: str, profile: str) -> set[str]:
 
 def expected_exit(failing: set[str], profile: str) -> int:
     registry = load_registry()
-    severity = load_profile(profile).severity  # a profile may count an RFC MUST as SHOULD (RFC-AUTH-ERROR-BODY)
+    severity = load_profile(profile).severity  # a profile may count a requirement at another severity
     return 1 if any(severity.get(r, registry[r].severity) == "MUST" for r in failing) else 0
 
 

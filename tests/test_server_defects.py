@@ -621,6 +621,32 @@ def unauthorized_body(c: Client) -> str:
     return requests.get(f"{c.base}/Users").headers["Content-Type"].split(";")[0]
 
 
+def challenge(c: Client) -> bool:
+    return bool(requests.get(f"{c.base}/Users").headers.get("WWW-Authenticate"))
+
+
+def member_added(c: Client) -> int:
+    group = c.group()
+    c.patch(f"/Groups/{group['id']}", {"op": "add", "path": "members", "value": [{"value": c.user()["id"]}]})
+    return len(c.get(f"/Groups/{group['id']}").json()["members"])
+
+
+def malformed_json(c: Client) -> Any:
+    answer = c.http.post(f"{c.base}/Users", data=b'{"userName": ')
+    return answer.status_code, answer.json().get("scimType")
+
+
+def department_after_put(c: Client) -> Any:
+    user = c.user()
+    body = {"userName": user["userName"], ENTERPRISE: {"department": "Sales"}}
+    c.http.put(f"{c.base}/Users/{user['id']}", json=body)
+    return c.get(f"/Users/{user['id']}").json().get(ENTERPRISE, {}).get("department")
+
+
+def username_in_other_case(c: Client) -> int:
+    return c.post("/Users", {"userName": c.user()["userName"].upper()}).status_code
+
+
 def manager_changed(c: Client) -> bool:
     first, second, user = c.user(), c.user(), c.user()
     c.patch(f"/Users/{user['id']}", {"op": "add", "path": MANAGER, "value": first["id"]})
@@ -762,6 +788,11 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "put-password-rejected": (put_with_password, 200, 400),
     "member-add-batch-capped": (member_add_hundred, 60, 50),
     "retry-after-http-date": (retry_after_when_crowded, None, "date"),
+    "auth-no-challenge": (challenge, True, False),
+    "member-add-ignored": (member_added, 1, 0),
+    "malformed-json-500": (malformed_json, (400, "invalidSyntax"), (500, None)),
+    "extension-dropped": (department_after_put, "Sales", None),
+    "username-unique-case-sensitive": (username_in_other_case, 409, 201),
 }
 
 

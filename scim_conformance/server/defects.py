@@ -13,6 +13,7 @@ DEFECTS: dict[str, str] = {
     # Transport and authentication
     "no-auth": "serves every request without checking the bearer token",
     "auth-403": "answers a missing or wrong bearer token with 403 instead of 401",
+    "auth-no-challenge": "refuses a missing or wrong bearer token with 401 but no WWW-Authenticate header",
     "require-user-agent": "answers requests without a User-Agent header with a 403 HTML page, like a WAF rule",
     "reject-unknown-query-param": "answers 400 to any query parameter it does not know (e.g. ?aadOptscim062020)",
     "content-type-json": "labels every response application/json instead of application/scim+json",
@@ -39,6 +40,8 @@ DEFECTS: dict[str, str] = {
     "reject-string-booleans": "answers 400 to \"True\"/\"False\" where a boolean is expected (create, PUT, PATCH)",
     "store-string-booleans": "stores string booleans as sent and returns them as strings",
     "duplicate-username-allowed": "creates a second user with a userName that already exists",
+    "username-unique-case-sensitive": "refuses an exact duplicate userName with 409 but creates one that differs "
+    "only in case",
     "duplicate-group-allowed": "creates a second group with a displayName that already exists",
     "reformat-phone": "strips spaces and dashes from phone numbers before storing them",
     "reject-ms-group-schema": "answers 400 to a group whose 'schemas' lists the Microsoft ADSCIM group schema URI",
@@ -82,6 +85,7 @@ DEFECTS: dict[str, str] = {
     "member-remove-all": "'remove' on members with a value list removes every member",
     "member-filter-remove-ignored": "ignores 'remove' on members[value eq \"x\"]",
     "member-add-first-only": "adds only the first member of a multi-member add",
+    "member-add-ignored": "answers a PATCH add on a group's members with 200 but adds nobody",
     "member-add-duplicate-500": "answers 500 when an added member is already in the group",
     # What Okta relies on (issue 17)
     "paging-ignores-count": "ignores count and puts every resource on the first page",
@@ -108,6 +112,8 @@ DEFECTS: dict[str, str] = {
     "filter-extension-unsupported": "answers 400 invalidFilter to a filter on an extension attribute "
     "(urn:...:enterprise:2.0:User:employeeNumber)",
     # RFC 7643/7644 on their own (the rfc7644 profile)
+    "extension-dropped": "declares the enterprise extension but keeps none of its attributes sent in a create or a "
+    "PUT",
     "schemas-missing-extension": "leaves the enterprise extension schema out of GET /Schemas",
     "schema-by-urn-404": "answers 404 to /Schemas/{urn} and /ResourceTypes/{id} (only the lists are served)",
     "client-id-honoured": "creates a resource under the id the client sent instead of assigning one",
@@ -132,6 +138,7 @@ DEFECTS: dict[str, str] = {
     "me-404": "answers 404 to /Me instead of 501 Not Implemented",
     "etag-header-missing": "leaves the ETag header out of answers with a single resource (etag is advertised)",
     "if-match-ignored": "applies PUT, PATCH and DELETE whatever version If-Match names",
+    "malformed-json-500": "answers a request body that is not valid JSON with 500 instead of 400 invalidSyntax",
     "sort-ignored": "ignores sortBy and sortOrder, listing resources in creation order (sort is advertised)",
     # Under load (judged by `scim-conformance load`; a sequential conformance run never meets them)
     "throttle-without-retry-after": "when it throttles, answers 429 without a Retry-After header",

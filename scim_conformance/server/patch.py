@@ -275,6 +275,8 @@ class Patcher:
         current = container.get(name)
         current = list(current) if isinstance(current, list) else []
         if name == "members":
+            if self.defects.on("member-add-ignored"):
+                return
             if self.defects.on("member-add-first-only"):
                 items = items[:1]
             if self.defects.on("member-add-batch-capped"):

@@ -26,7 +26,8 @@ QUIRKS: dict[str, str] = {
     "opaque-ids": "assigns ids that are short random strings, not UUIDs",
     "strict-email-domains": "answers 400 invalidValue to userNames and emails on special-use domains "
     f"({', '.join('.' + tld for tld in SPECIAL_USE_TLDS)}), as strict validators such as pydantic's EmailStr do",
-    "plain-text-401": "answers a missing or wrong bearer token with 401 and a text/plain body",
+    "plain-text-401": "answers a missing or wrong bearer token with 401 and a text/plain body (the identity "
+    "providers ignore it; RFC 7644 §3.12 does not, so rfc7644 reports it)",
     "no-user-groups": "never returns the read-only 'groups' attribute on users",
     "one-request-at-a-time": "answers 429 with Retry-After: 1 to a request that arrives while another is being "
     "served (a per-client concurrency limit)",

@@ -193,7 +193,8 @@ class ScimService:
             response = Response(status, b"Unauthorized", content_type="text/plain; charset=utf-8")
         else:
             response = self.error(status, "a valid bearer token is required")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="scim"'
+        if not self.defects.on("auth-no-challenge"):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="scim"'
         return response
 
     def _throttled(self) -> Response | None:
@@ -323,6 +324,8 @@ class ScimService:
         except RecursionError as exc:
             raise invalid_syntax("the JSON body is nested too deeply") from exc
         except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are both ValueErrors
+            if self.defects.on("malformed-json-500"):
+                raise ScimError(500, "internal error") from exc
             raise invalid_syntax(f"the body is not valid JSON: {exc}") from exc
         if not _depth_ok(value, MAX_DEPTH):
             raise invalid_syntax("the JSON body is nested too deeply")
@@ -697,6 +700,8 @@ class ScimService:
         if not isinstance(value, str):
             return
         clash = [d for d in self.store.find(rtype.name, attribute, value) if d["id"] != own_id]
+        if rtype.name == "User" and self.defects.on("username-unique-case-sensitive"):
+            clash = [d for d in clash if d.get(attribute) == value]
         if clash and not self.defects.on(defect):
             scim_type = None if self.defects.on("duplicate-no-scimtype") else "uniqueness"
             raise ScimError(409, f"{attribute} {value!r} is already taken", scim_type)
@@ -742,6 +747,7 @@ class ScimService:
             content.pop("name", None)
         if rtype.name == "User" and isinstance(content.get("userName"), str) and self.defects.on("username-lowercased"):
             content["userName"] = content["userName"].lower()
+        content = self._written_extension(rtype, content)
         if rtype.name == "User" and self.defects.on("create-drops-department"):
             enterprise = next((v for k, v in content.items() if k.lower() == ENTERPRISE_USER.lower()), None)
             if isinstance(enterprise, dict):
@@ -762,6 +768,12 @@ class ScimService:
             self.store.insert(rtype.name, doc)
         return self._single(rtype, doc, params, 201)
 
+    def _written_extension(self, rtype: ResourceType, content: dict[str, Any]) -> dict[str, Any]:
+        """What a create or PUT keeps of the enterprise extension (nothing, under extension-dropped)."""
+        if rtype.name != "User" or not self.defects.on("extension-dropped"):
+            return content
+        return {k: v for k, v in content.items() if k.lower() != ENTERPRISE_USER.lower()}
+
     def _new_id(self) -> str:
         if self.quirks.on("integer-ids"):
             return str(next(self._serial))
@@ -780,7 +792,7 @@ class ScimService:
             raise ScimError(400, "password can only be set when the user is created", "mutability")
         cleaner = Cleaner(rtype, self.defects, self.quirks)
         listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
-        content = cleaner.clean(body, listed_schemas=listed)
+        content = self._written_extension(rtype, cleaner.clean(body, listed_schemas=listed))
         with self.store.transaction():
             previous = self._load(rtype, resource_id)
             if "password" in previous and "password" not in content:
