@@ -58,7 +58,7 @@ def unlike_sent(body: dict[str, Any], stored: dict[str, Any], same: Same = exact
                 continue
             path = f"{prefix}{key}"
             back = get_attribute(got, key)
-            if isinstance(value, dict):
+            if isinstance(value, dict) and isinstance(back, dict):
                 walk(value, back, f"{path}:" if key.lower().startswith("urn:") else f"{path}.")
             elif isinstance(value, list) and all(isinstance(e, dict) for e in value):
                 for element in value:
@@ -66,6 +66,9 @@ def unlike_sent(body: dict[str, Any], stored: dict[str, Any], same: Same = exact
                     found = next((e for e in back if isinstance(e, dict) and get_attribute(e, "type") == kind),
                                  None) if isinstance(back, list) else None
                     where = f'{path}[type eq "{kind}"]' if kind is not None else path
+                    if found is None:
+                        compare(where, element, None)  # the whole element is missing: one line, not one per value
+                        continue
                     for sub, item in element.items():
                         read_back = get_attribute(found, sub)
                         if item is not None:

@@ -32,15 +32,16 @@ def test_a_read_back_as_sent_shows_no_difference_whatever_the_key_case():
 
 
 def test_names_the_enterprise_object_and_typed_elements_are_compared_value_by_value():
-    stored = {"userName": "Pat@example.com", "emails": [{"type": "work", "value": "pat@example.com",
-                                                          "primary": True}],
-              "addresses": [{"type": "work", "locality": "Lodz"}], ENTERPRISE_USER: {}}
+    stored = {"userName": "Pat@example.com", "name": {"givenName": "Pat"},
+              "addresses": [{"type": "work", "locality": "Lodz"}], ENTERPRISE_USER: {"department": "sales"}}
     assert unlike_sent(SENT, stored) == [
-        "name.givenName: sent 'Pat', read back None",
         "name.familyName: sent 'Lee', read back None",
+        "emails[type eq \"work\"]: sent {'type': 'work', 'value': 'pat@example.com', 'primary': True}, read back None",
         "addresses[type eq \"work\"].locality: sent 'Lyon', read back 'Lodz'",
-        f"{ENTERPRISE_USER}:department: sent 'Sales', read back None",
+        f"{ENTERPRISE_USER}:department: sent 'Sales', read back 'sales'",
     ]
+    assert unlike_sent(SENT, {**stored, "name": None}, lambda path, sent, got: path != "name")[0] == \
+        "name: sent {'givenName': 'Pat', 'familyName': 'Lee'}, read back None"
 
 
 def test_only_one_person_holds_letters_outside_ascii():
