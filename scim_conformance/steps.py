@@ -40,6 +40,18 @@ def exactly(_path: str, sent: Any, got: Any) -> bool:
     return bool(sent == got)
 
 
+def as_declared(case_exact: Callable[[str], bool | None]) -> Same:
+    """Values compared as the server declares them (RFC 7643 §2.2): a string whose attribute it declares caseExact
+    false is the same value in any letter case (it may return emails.value lower-cased); anything else, and
+    anything it declares nothing about, must come back exactly as sent."""
+    def same(path: str, sent: Any, got: Any) -> bool:
+        if sent == got:
+            return True
+        return isinstance(sent, str) and isinstance(got, str) and case_exact(path) is False \
+            and sent.casefold() == got.casefold()
+    return same
+
+
 def unlike_sent(body: dict[str, Any], stored: dict[str, Any], same: Same = exactly) -> list[str]:
     """Every value of a create body that a re-read does not show as it was sent, one line each.
 

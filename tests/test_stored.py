@@ -12,7 +12,7 @@ from scim_conformance.identities import IdentityFactory
 from scim_conformance.profile import load_profile
 from scim_conformance.requirements import load_registry
 from scim_conformance.results import CheckRecord
-from scim_conformance.steps import unlike_sent
+from scim_conformance.steps import as_declared, unlike_sent
 
 SENT = {
     "schemas": ["x"], "meta": {"resourceType": "User"}, "password": "secret", "active": True, "roles": [],
@@ -70,3 +70,13 @@ def test_the_error_a_failing_check_blames_is_still_judged_by_the_error_schema():
                        failed_requirements=["ENTRA-USER-UNKNOWN-404"])
     judge.observe(fine, [_error("404")], registry, {"RFC-ERROR-SCHEMA"}, skip=None)
     assert fine.failed_requirements == ["ENTRA-USER-UNKNOWN-404"] and fine.observed == ["RFC-ERROR-SCHEMA"]
+
+
+def test_a_value_declared_case_insensitive_may_come_back_in_another_case():
+    sent = {"userName": "Pat@Example.com", "emails": [{"type": "work", "value": "Pat@Example.com"}]}
+    stored = {"userName": "pat@example.com", "emails": [{"type": "work", "value": "pat@example.com"}]}
+    declared = {"userName": True, 'emails[type eq "work"].value': False}
+    assert unlike_sent(sent, stored, as_declared(declared.get)) == [
+        "userName: sent 'Pat@Example.com', read back 'pat@example.com'"]
+    # Declared nothing: exactly as sent.
+    assert len(unlike_sent(sent, stored, as_declared(lambda path: None))) == 2
