@@ -40,12 +40,14 @@ def exactly(_path: str, sent: Any, got: Any) -> bool:
     return bool(sent == got)
 
 
-def as_declared(case_exact: Callable[[str], bool | None]) -> Same:
+def as_declared(case_exact: Callable[[str], bool | None],
+                declares: Callable[[str], bool] = lambda _path: True) -> Same:
     """Values compared as the server declares them (RFC 7643 §2.2): a string whose attribute it declares caseExact
     false is the same value in any letter case (it may return emails.value lower-cased); anything else, and
-    anything it declares nothing about, must come back exactly as sent."""
+    anything it declares nothing about, must come back exactly as sent. A value at a path the server does not
+    declare is not compared at all: what the IdP sends that the server lacks is one finding of its own."""
     def same(path: str, sent: Any, got: Any) -> bool:
-        if sent == got:
+        if sent == got or not declares(path):
             return True
         return isinstance(sent, str) and isinstance(got, str) and case_exact(path) is False \
             and sent.casefold() == got.casefold()

@@ -80,3 +80,5 @@ def test_a_value_declared_case_insensitive_may_come_back_in_another_case():
         "userName: sent 'Pat@Example.com', read back 'pat@example.com'"]
     # Declared nothing: exactly as sent.
     assert len(unlike_sent(sent, stored, as_declared(lambda path: None))) == 2
+    # Not declared at all: not this comparison's finding.
+    assert unlike_sent(sent, stored, as_declared(lambda path: None, lambda path: False)) == []
