@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 
 import pytest
 
@@ -33,13 +34,16 @@ def test_test_connection_probe(scim, users, identities, dialect, requirement_id)
 
 @requirement("ENTRA-CONN-PROBE-ENCODING")
 @pytest.mark.parametrize("encoding", ["plus-raw-quotes", "percent-20-22"])
-def test_probe_encodings(scim, encoding):
-    """The same probe, encoded as Entra and its validator put it on the wire."""
-    guid = str(uuid.uuid4())
-    query = f'filter=userName+eq+"{guid}"' if encoding == "plus-raw-quotes" \
-        else f"filter=userName%20eq%20%22{guid}%22"
+def test_probe_encodings(scim, users, identities, encoding):
+    """The userName lookup, encoded as Entra and its validator put it on the wire, finds the user it names."""
+    user = users.create(identities.user_body())
+    users.create(identities.user_body())  # a second user, which a server ignoring the filter would list too
+    name = quote(user["userName"], safe="@")
+    query = f'filter=userName+eq+"{name}"' if encoding == "plus-raw-quotes" \
+        else f"filter=userName%20eq%20%22{name}%22"
     exchange = scim.get("/Users", query=query)
-    expect.list_response(exchange, "ENTRA-CONN-PROBE-ENCODING", total_results=0)
+    resources = expect.list_response(exchange, "ENTRA-CONN-PROBE-ENCODING")
+    expect.equal("ENTRA-CONN-PROBE-ENCODING", "ids found", [user["id"]], [r.get("id") for r in resources], exchange)
 
 
 @requirement("ENTRA-CONN-GROUP-PROBE")

@@ -125,6 +125,15 @@ class IdentityFactory:
             fill(person, missing, self._expressions, random.Random(f"{self.seed}:{n}:filled"))
         return person
 
+    def non_ascii_user_body(self) -> dict[str, Any]:
+        """The create body for a person whose names and work address hold letters outside ASCII, as a directory
+        holds them. Only this person: the others stay ASCII, so a server's trouble with them is found once."""
+        given, surname = "Zoë", "Ærøskøbing"
+        person = self.source_user() | {"givenName": given, "surname": surname, "displayName": f"{given} {surname}",
+                                       "firstName": given, "lastName": surname, "city": "Łódź",
+                                       "streetAddress": "12 Ñandú-Straße"}
+        return self.user_body(person)
+
     def _more_attributes(self, local: str) -> dict[str, Any]:
         roles = self.profile.roles
         rng, words = self._more, _words()

@@ -54,22 +54,26 @@ def observe(record: CheckRecord, transcript: list[Exchange], registry: Registry,
     """Judge every response against the cross-cutting requirements; returns the lines of what broke them.
 
     `skip` is the exchange a failed check already blames (its own finding is about that answer, so the same
-    answer does not count twice). A passing check that only broke cross-cutting requirements becomes a
-    failure of those, with its own requirements recorded as verified.
+    answer does not count twice), except for the Error schema: the check judged the status of that error, not
+    the shape of its body, so an error answer is judged whichever check received it. A passing check that only
+    broke cross-cutting requirements becomes a failure of those, with its own requirements recorded as verified.
     """
     problems: dict[str, list[str]] = {}
     observed: set[str] = set()
     media_types = registry.media_type_requirements
     for exchange in transcript:
-        if exchange.status is None or exchange is skip or exchange.credentials_withheld:
+        if exchange.status is None or exchange.credentials_withheld:
             # A refusal the check provoked is that check's subject (its body: RFC-AUTH-ERROR-BODY), not judged here.
             continue
+        blamed = exchange is skip
         kind = schemas.expected_kind(exchange.method, exchange.path, exchange.status)
         for part in (kind or "").split(" of "):
             rid = registry.message_requirement(part)
-            if rid:
+            if rid and (not blamed or part == "Error"):
                 observed.add(rid)
-        if exchange.response_body:
+        if blamed and kind != "Error":
+            continue
+        if exchange.response_body and not blamed:
             for requirement in media_types:
                 observed.add(requirement.id)
                 media = exchange.content_type.split(";")[0].strip().lower()
@@ -81,6 +85,8 @@ def observe(record: CheckRecord, transcript: list[Exchange], registry: Registry,
         document: Any = exchange.json if exchange.json is not None else exchange.response_body
         for violation in schemas.validate_response(exchange.method, exchange.path, exchange.status, document,
                                                    partial=exchange.partial):
+            if blamed and violation.message_kind != "Error":
+                continue
             rid = registry.message_requirement(violation.message_kind) or registry.message_requirement("User")
             if rid and rid in applicable:
                 problems.setdefault(rid, []).append(f"{exchange.method} {exchange.path}: {violation}")

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from scim_conformance import expect
-from scim_conformance.attributes import get_attribute, parse_path, path_shaped_keys
+from scim_conformance.attributes import get_attribute, parse_path, path_shaped_keys, primary_flag
 from scim_conformance.attributes import read as value_at
 from scim_conformance.client import Exchange, ScimClient
 from scim_conformance.dialect import Dialect
@@ -26,6 +26,72 @@ def lookup(scim: ScimClient, endpoint: str, attribute: str, value: str, dialect:
     paging = dict(dialect.lookup_params) if dialect else {}
     return scim.get(endpoint, params={**params, "filter": eq_filter(attribute, value), **paging},
                     partial=bool(params))
+
+
+# Parts of a create body a read-back does not compare: the message's own metadata, the write-only password,
+# and what checks of their own judge (roles: ENTRA-ROLES-*; active: ENTRA-USER-ATTRIBUTES-RETURNED and the
+# deactivation checks, since Entra reads it as a state, not as a value it typed).
+_NOT_READ_BACK = {"schemas", "meta", "password", "roles", "active"}
+# How a check compares one value sent with the one read back: (attribute path, sent, read back) -> same?
+Same = Callable[[str, Any, Any], bool]
+
+
+def exactly(_path: str, sent: Any, got: Any) -> bool:
+    return bool(sent == got)
+
+
+def as_declared(case_exact: Callable[[str], bool | None],
+                declares: Callable[[str], bool] = lambda _path: True) -> Same:
+    """Values compared as the server declares them (RFC 7643 §2.2): a string whose attribute it declares caseExact
+    false is the same value in any letter case (it may return emails.value lower-cased); anything else, and
+    anything it declares nothing about, must come back exactly as sent. A value at a path the server does not
+    declare is not compared at all: what the IdP sends that the server lacks is one finding of its own."""
+    def same(path: str, sent: Any, got: Any) -> bool:
+        if sent == got or not declares(path):
+            return True
+        return isinstance(sent, str) and isinstance(got, str) and case_exact(path) is False \
+            and sent.casefold() == got.casefold()
+    return same
+
+
+def unlike_sent(body: dict[str, Any], stored: dict[str, Any], same: Same = exactly) -> list[str]:
+    """Every value of a create body that a re-read does not show as it was sent, one line each.
+
+    Names, sub-attributes and extension objects are followed down to each value; a typed element of a
+    multi-valued attribute is found by its type; a 'primary' left out reads as false (RFC 7643 §2.4).
+    """
+    wrong: list[str] = []
+
+    def compare(path: str, sent: Any, got: Any) -> None:
+        if not same(path, sent, got):
+            wrong.append(f"{path}: sent {sent!r}, read back {got!r}")
+
+    def walk(sent: dict[str, Any], got: Any, prefix: str) -> None:
+        for key, value in sent.items():
+            if value in (None, [], {}) or (not prefix and key.lower() in _NOT_READ_BACK):
+                continue
+            path = f"{prefix}{key}"
+            back = get_attribute(got, key)
+            if isinstance(value, dict) and isinstance(back, dict):
+                walk(value, back, f"{path}:" if key.lower().startswith("urn:") else f"{path}.")
+            elif isinstance(value, list) and all(isinstance(e, dict) for e in value):
+                for element in value:
+                    kind = get_attribute(element, "type")
+                    found = next((e for e in back if isinstance(e, dict) and get_attribute(e, "type") == kind),
+                                 None) if isinstance(back, list) else None
+                    where = f'{path}[type eq "{kind}"]' if kind is not None else path
+                    if found is None:
+                        compare(where, element, None)  # the whole element is missing: one line, not one per value
+                        continue
+                    for sub, item in element.items():
+                        read_back = get_attribute(found, sub)
+                        if item is not None:
+                            compare(f"{where}.{sub}", item, primary_flag(read_back) if sub == "primary" else read_back)
+            else:
+                compare(path, value, back)
+
+    walk(body, stored, "")
+    return wrong
 
 
 def put(scim: ScimClient, endpoint: str, resource: dict[str, Any], requirement: str) -> Exchange:

@@ -176,7 +176,8 @@ def test_dry_run_lists_checks_and_sends_nothing(tmp_path):
     done = _cli("run", "--dry-run", "--scim-url", url, "--report-dir", str(tmp_path), token="t0ken-dry", cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-2000:]
     assert "no request is sent" in done.stdout
-    assert "test_connection.py::test_probe_encodings[plus-raw-quotes]  [ENTRA-CONN-PROBE-ENCODING]  (reads only)" \
+    assert "test_connection.py::test_no_user_agent  [ENTRA-NO-USER-AGENT]  (reads only)" in done.stdout
+    assert "test_connection.py::test_probe_encodings[plus-raw-quotes]  [ENTRA-CONN-PROBE-ENCODING]  (creates users)" \
         in done.stdout
     # A check shared by two IdPs is listed with this profile's requirement alone.
     assert "test_users.py::test_create_user  [ENTRA-USER-CREATE]  (creates users)" in done.stdout

@@ -29,10 +29,6 @@ ALLOWED: dict[str, dict[str, str]] = {
     "no-canonical-values": {"ENTRA-SCHEMAS-CANONICAL-VALUES": "RFC 7643 §7 makes canonicalValues optional; only "
                             "Microsoft's gallery harness asks for them, so only a profile that onboards a gallery "
                             "app reports their absence, as a deviation"},
-    "okta-error-example": {"RFC-ERROR-SCHEMA": "RFC 7644 §3.12 writes status as a string; Okta's own examples "
-                           "write a number, so okta reports it as an RFC deviation only",
-                           "RFC-AUTH-ERROR-BODY": "the same RFC point (and text/json) on the 401: a deviation "
-                           "under okta, as for Entra"},
 }
 # Quirks that are one identity provider's practice, not the RFC's: only that provider's profiles must stay silent
 # (the RFC profile and the other providers' may report the RFC point they break).

@@ -146,7 +146,7 @@ RATE_LIMITED = {
 }
 # A hang after the probe costs each check one timeout; two requirements keep that short.
 SILENT_AFTER_PREFLIGHT = Case("silent", {"after_preflight": True},
-                              ("--requirement", "ENTRA-CONN-PROBE-ENCODING", "--requirement", "ENTRA-USER-UNKNOWN-404"))
+                              ("--requirement", "ENTRA-NO-USER-AGENT", "--requirement", "ENTRA-USER-UNKNOWN-404"))
 
 
 def _run_case(case: Case, report_dir: Path) -> Finished:

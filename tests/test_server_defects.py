@@ -19,6 +19,7 @@ from scim_conformance.server import DEFECTS, ReferenceServer
 
 TOKEN = "defect-token"
 CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 MANAGER = f"{ENTERPRISE}:manager"
 MS_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
@@ -675,6 +676,29 @@ def name_created(c: Client) -> Any:
     return c.get(f"/Users/{user['id']}").json().get("name")
 
 
+def non_ascii_created(c: Client) -> Any:
+    user = c.user(name={"givenName": "Zoë", "familyName": "Ærøskøbing"})
+    return c.get(f"/Users/{user['id']}").json()["name"]["givenName"]
+
+
+def urn_without_extension(c: Client) -> tuple[int, int]:
+    listed = [CORE_USER, ENTERPRISE]
+    bare = c.post("/Users", {"schemas": listed, "userName": c.name()}).status_code
+    with_object = c.post("/Users", {"schemas": listed, "userName": c.name(), ENTERPRISE: {"department": "S"}})
+    return bare, with_object.status_code
+
+
+def plus_in_value(c: Client) -> int | None:
+    tagged = f"first+{uuid.uuid4().hex[:8]}@example.test"
+    c.user(externalId=tagged)
+    return c.count("/Users", f'externalId eq "{tagged}"')
+
+
+def and_filter(c: Client) -> int | None:
+    user = c.user()
+    return c.count("/Users", f'id eq "{user["id"]}" and userName eq "{user["userName"]}"')
+
+
 PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "no-auth": (status_no_token, 401, 200),
     "auth-403": (status_no_token, 401, 403),
@@ -777,6 +801,10 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "schemas-user-missing": (user_schema_listed, True, False),
     "create-addresses-rejected": (addresses_on_create, (201, 201), (400, 201)),
     "create-drops-name": (name_created, {"givenName": "Ada", "familyName": "Byron"}, None),
+    "non-ascii-as-question-mark": (non_ascii_created, "Zoë", "Zo?"),
+    "reject-urn-without-extension": (urn_without_extension, (201, 201), (400, 201)),
+    "filter-plus-as-space": (plus_in_value, 1, 0),
+    "filter-and-rejected": (and_filter, 1, 400),
     "paging-ignores-count": (count_ignored, 2, 3),
     "page-size-cap": (page_cap, True, False),
     "put-readonly-rejected": (put_echoing_id, 200, 400),

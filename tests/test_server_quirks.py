@@ -64,6 +64,14 @@ def unknown_user_error(c: Client) -> tuple[str, Any]:
     return response.headers["Content-Type"], response.json()["status"]
 
 
+def location(c: Client) -> bool:
+    """Whether meta.location names the id as it is (not percent-encoded), and Location says the same."""
+    response = c.http.post(f"{c.base}/Users", json={"userName": c.name()})
+    user = response.json()
+    return user["meta"]["location"].endswith(f"/Users/{user['id']}") and response.headers["Location"] == \
+        user["meta"]["location"]
+
+
 PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "null-unassigned": (null_unassigned, (False, False), (True, True)),
     "patch-204": (patch_answer, (200, True), (204, False)),
@@ -76,6 +84,7 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "no-user-groups": (user_groups, True, False),
     "one-request-at-a-time": (retry_after_when_crowded, None, "seconds"),
     "okta-error-example": (unknown_user_error, ("application/scim+json", "404"), ("text/json;charset=UTF-8", 404)),
+    "location-percent-encoded": (location, True, False),
 }
 
 

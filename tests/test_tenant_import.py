@@ -184,7 +184,7 @@ def test_import_without_extends_needs_a_complete_profile(tmp_path, capsys):
     ("patch-no-target-400", {"ENTRA-PATCH-FILTER-NO-MATCH", "TENANT-HOME-EMAIL"}),
     # The checks only an imported tenant's mappings drive (listed as unprovoked in tests/defects.yaml).
     ("schemas-primary-as-string", {"TENANT-MAPPED-SCHEMA"}),
-    ("create-drops-department", {"TENANT-MAPPED-CREATE"}),
+    ("create-drops-department", {"ENTRA-USER-READ-AS-SENT", "TENANT-MAPPED-CREATE"}),
     ("patch-replace-nonwork-ignored", {"TENANT-MAPPED-UPDATE"}),
     ("null-clear-filtered-ignored", {"TENANT-MAPPED-CLEAR"}),
 ])

@@ -160,6 +160,12 @@ DEFECTS: dict[str, str] = {
     "refuse one part of Entra's body (the minimal body is accepted)",
     # Issue 22: every value Entra sends verified as stored
     "create-drops-name": "drops 'name' (givenName, familyName, formatted) from a user create body",
+    "non-ascii-as-question-mark": "stores every letter outside ASCII as '?' (Zoë becomes Zo?)",
+    "reject-urn-without-extension": "answers 400 to a create whose 'schemas' lists the enterprise URN while the "
+    "body carries no enterprise object (Microsoft's own Create User example)",
+    "filter-plus-as-space": "turns a '+' in a filter value into a space after decoding the query (%2B arrives "
+    "as ' ')",
+    "filter-and-rejected": "answers 400 invalidFilter to any filter that combines comparisons with 'and'",
 }
 
 

@@ -34,6 +34,8 @@ QUIRKS: dict[str, str] = {
     # Not RFC-legal (RFC 7644 §3.12 makes status a string), but Okta's own examples: judged under okta only.
     "okta-error-example": "answers errors as Okta's SCIM 2.0 reference does: Content-Type text/json;charset=UTF-8 "
     "and status as a number",
+    "location-percent-encoded": "writes the id in meta.location and Location with every character but letters and "
+    "digits percent-encoded (%2D for '-'), an equivalent URL (RFC 3986 §6.2.2.2)",
 }
 
 

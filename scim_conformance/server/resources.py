@@ -163,6 +163,8 @@ class Cleaner:
         if attr.type in _STRING_TYPES:
             if not isinstance(value, str):
                 raise invalid_value(f"{where} must be a string")
+            if self.defects.on("non-ascii-as-question-mark"):
+                return value.encode("ascii", "replace").decode("ascii")
             return value
         if attr.type == "integer":
             if isinstance(value, bool) or not isinstance(value, int):

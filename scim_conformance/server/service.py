@@ -289,7 +289,10 @@ class ScimService:
             value = decode(value)
             if self.defects.on("query-decoded-twice"):
                 value = decode(value)
-            params[decode(name).lower()] = value
+            key = decode(name).lower()
+            if key == "filter" and self.defects.on("filter-plus-as-space"):
+                value = value.replace("+", " ")
+            params[key] = value
         unknown = sorted(set(params) - KNOWN_QUERY_PARAMETERS)
         if unknown and self.defects.on("reject-unknown-query-param"):
             raise invalid_value(f"unknown query parameter(s): {', '.join(unknown)}")
@@ -426,6 +429,8 @@ class ScimService:
                 if shouted:
                     raise FilterError(f"unknown operator {shouted[0]!r}")
             for part in walk(node):
+                if isinstance(part, And) and self.defects.on("filter-and-rejected"):
+                    raise FilterError("'and' is not supported")
                 if isinstance(part, Compare) and part.op == "gt" and self.defects.on("filter-gt-as-ge"):
                     part.op = "ge"
                 path = part.path if isinstance(part, Compare | Present | ValuePath) else None
@@ -726,10 +731,15 @@ class ScimService:
                 "resourceType": rtype.name,
                 "created": created,
                 "lastModified": now,
-                "location": f"{self.base_url}{rtype.endpoint}/{resource_id}",
+                "location": f"{self.base_url}{rtype.endpoint}/{self._in_location(resource_id)}",
                 "version": f'W/"{version}"',
             },
         }
+
+    def _in_location(self, resource_id: str) -> str:
+        if not self.quirks.on("location-percent-encoded"):
+            return resource_id
+        return "".join(c if c.isalnum() else "".join(f"%{b:02X}" for b in c.encode()) for c in resource_id)
 
     def create(self, rtype: ResourceType, body: Any, params: dict[str, str]) -> Response:
         if self.defects.on("reject-null-values") and contains_null(body):
@@ -742,6 +752,10 @@ class ScimService:
             raise invalid_value("addresses are not accepted on create")
         cleaner = Cleaner(rtype, self.defects, self.quirks)
         listed = cleaner.check_schemas(body) if isinstance(body, dict) else None
+        if rtype.name == "User" and isinstance(body, dict) and self.defects.on("reject-urn-without-extension") \
+                and ENTERPRISE_USER.lower() in {s.lower() for s in listed or []} \
+                and not any(k.lower() == ENTERPRISE_USER.lower() for k in body):
+            raise invalid_value(f"schemas lists {ENTERPRISE_USER} but the body has no such extension")
         content = cleaner.clean(body, listed_schemas=listed)
         if rtype.name == "User" and self.defects.on("create-drops-name"):
             content.pop("name", None)
