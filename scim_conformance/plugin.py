@@ -15,6 +15,7 @@ import pytest
 
 from scim_conformance import judge, options
 from scim_conformance.client import ScimClient
+from scim_conformance.declared import Declared
 from scim_conformance.expect import RequirementFailure, not_applicable
 from scim_conformance.identities import IdentityFactory
 from scim_conformance.options import OptionError, RunOptions
@@ -167,6 +168,12 @@ def requirement_id(scim_run: Run[RunOptions], request: pytest.FixtureRequest) ->
     """The requirement a check shared by several IdPs counts against: of the ids it names, the one this profile uses."""
     ids = requirement_ids(request.node)
     return next((i for i in ids if i in scim_run.plan.applicable), ids[0])
+
+
+@pytest.fixture(scope="session")
+def declared(scim_run: Run[RunOptions]) -> Declared:
+    """What the server declares in /Schemas and /ResourceTypes (everything, when it serves neither)."""
+    return scim_run.declared
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,89 @@
+"""What a server declares (/Schemas, /ResourceTypes), read once per run: against the reference server over real
+HTTP, and through a proxy that answers 404 to the discovery endpoints, as servers without them do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scim_conformance.client import ScimClient
+from scim_conformance.declared import discover
+from scim_conformance.report import html
+from scim_conformance.server import ReferenceServer
+from tests.hostile import hostile
+from tests.suite_runner import run_suite
+
+TOKEN = "declared-token-5c1e0a"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ReferenceServer]:
+    with ReferenceServer(token=TOKEN) as running:
+        yield running
+
+
+def test_the_reference_server_declares_its_schemas(server: ReferenceServer) -> None:
+    declared = discover(ScimClient(server.base_url, TOKEN))
+    assert declared.known and set(declared.types) == {"/Users", "/Groups"}
+    for path in ("userName", "name.formatted", 'emails[type eq "work"].value', "Emails[Type eq \"work\"].VALUE",
+                 f"{ENTERPRISE}:manager", f"{ENTERPRISE}:manager.value", ENTERPRISE, "externalId", "id"):
+        assert declared.declares("/Users", path), path
+    for path in ("nickname.value", "name.nickname", "favouriteColour", "urn:ietf:params:scim:schemas:extension:x:2.0:"
+                 "User:badge", f"{ENTERPRISE}:badge"):
+        assert not declared.declares("/Users", path), path
+    assert declared.required_paths("/Users") == ["userName"]
+    assert declared.required_paths("/Groups") == ["displayName"]
+    # RFC 7643 §2.2: caseExact as declared; members.value is caseExact in the reference schema, userName is not.
+    assert declared.case_exact("/Groups", "members.value") is True
+    assert declared.case_exact("/Users", "userName") is False
+    assert declared.case_exact("/Users", "emails") is False
+    assert declared.case_exact("/Users", "favouriteColour") is None
+    document = declared.as_dict()
+    users = next(t for t in document["resource_types"] if t["endpoint"] == "/Users")
+    assert users["extensions"] == [{"schema": ENTERPRISE, "required": False}]
+    assert {"path": "name.formatted", "type": "string", "multiValued": False, "required": False,
+            "caseExact": False, "mutability": "readWrite", "returned": "default"} in users["attributes"]
+
+
+def test_a_server_without_schemas_declares_nothing_and_everything_counts(server: ReferenceServer) -> None:
+    origin = server.base_url.rsplit("/scim/v2", 1)[0]
+    with hostile("proxy", upstream=origin, not_found=("Schemas",)) as proxy:
+        declared = discover(ScimClient(proxy.base_url, TOKEN))
+    assert not declared.known and declared.reason == "GET /Schemas answered 404"
+    assert declared.declares("/Users", "favouriteColour") and declared.required_paths("/Users") == []
+    assert declared.case_exact("/Users", "userName") is None
+    assert declared.as_dict() == {"known": False, "reason": "GET /Schemas answered 404"}
+
+
+def test_without_resource_types_the_core_schemas_are_assumed(server: ReferenceServer) -> None:
+    origin = server.base_url.rsplit("/scim/v2", 1)[0]
+    with hostile("proxy", upstream=origin, not_found=("ResourceTypes",)) as proxy:
+        declared = discover(ScimClient(proxy.base_url, TOKEN))
+    assert declared.known and set(declared.types) == {"/Users", "/Groups"}
+    assert declared.declares("/Users", f"{ENTERPRISE}:department")
+    assert "GET /ResourceTypes answered 404" in declared.reason
+
+
+def test_a_run_keeps_what_was_declared_and_shows_it(tmp_path: Path, server: ReferenceServer) -> None:
+    run = run_suite("entra-id", tmp_path, base_url=server.base_url, token=TOKEN,
+                    extra=("--requirement", "ENTRA-SCHEMAS-DISCOVERY"))
+    declared = run.document["run"]["declared"]
+    assert declared["known"] and [t["endpoint"] for t in declared["resource_types"]] == ["/Users", "/Groups"]
+    page = next(tmp_path.glob("*.html")).read_text(encoding="utf-8")
+    assert 'id="scim-declared"' in page and "What the server declares" in page
+    assert "<code>name</code></td><td>complex</td><td>formatted, familyName" in page
+
+
+def test_a_server_without_schemas_is_run_as_before_and_the_report_says_so(tmp_path: Path,
+                                                                          server: ReferenceServer) -> None:
+    origin = server.base_url.rsplit("/scim/v2", 1)[0]
+    with hostile("proxy", upstream=origin, not_found=("Schemas",)) as proxy:
+        run = run_suite("entra-id", tmp_path, base_url=proxy.base_url, token=TOKEN,
+                        extra=("--requirement", "ENTRA-USER-CREATE"))
+    assert run.document["run"]["declared"] == {"known": False, "reason": "GET /Schemas answered 404"}
+    assert "ENTRA-USER-CREATE" in run.outcomes("pass") and not run.failing
+    section = html.declared(run.document)
+    assert "nothing usable (GET /Schemas answered 404)" in section and "counted as declared" in section
