@@ -12,12 +12,13 @@ as declared and nothing is required beyond what the run sends anyway, so the run
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from scim_conformance.attributes import CORE_GROUP, CORE_USER, ENTERPRISE_USER
+from scim_conformance.attributes import CORE_GROUP, CORE_USER, ENTERPRISE_USER, get_attribute
 from scim_conformance.client import Exchange, ScimClient, TransportError
 
 # RFC 7643 §3.1: present on every resource whatever its schemas list; servers rarely repeat them in /Schemas.
@@ -68,6 +69,8 @@ class ResourceType:
     attributes: tuple[Attribute, ...]
     extensions: dict[str, tuple[Attribute, ...]] = field(default_factory=dict)  # URN -> attributes
     required_extensions: frozenset[str] = frozenset()
+    # Extensions /ResourceTypes names and /Schemas does not describe (lower-cased): their attributes all count.
+    unknown_extensions: frozenset[str] = frozenset()
 
     def schema_attributes(self, urn: str | None) -> tuple[Attribute, ...] | None:
         """The attributes of the core schema (urn None or the core URN) or of a declared extension, else None."""
@@ -110,10 +113,13 @@ class Declared:
         path (`emails[type eq "work"]`) does not matter; the attribute and sub-attribute do.
         """
         kind = self.resource_type(endpoint)
-        if kind is None or kind.schema_attributes(path.strip()) is not None:
+        if kind is None or kind.schema_attributes(path.strip()) is not None \
+                or path.strip().lower() in kind.unknown_extensions:
             return True  # nothing declared, or a whole schema (`urn:…:enterprise:2.0:User`) that is declared
         match = _PATH.match(path.strip())
         if match is not None and match["urn"] is None and match["attr"].lower() in (c.lower() for c in COMMON):
+            return True
+        if match is not None and match["urn"] is not None and match["urn"].lower() in kind.unknown_extensions:
             return True
         return kind.attribute(path) is not None
 
@@ -124,10 +130,14 @@ class Declared:
 
     def declares_extension(self, endpoint: str, urn: str) -> bool:
         kind = self.resource_type(endpoint)
-        return kind is None or kind.schema_attributes(urn) is not None
+        return kind is None or kind.schema_attributes(urn) is not None or urn.lower() in kind.unknown_extensions
 
     def undeclared(self, endpoint: str, paths: Iterable[str]) -> list[str]:
         return [p for p in paths if not self.declares(endpoint, p)]
+
+    def first(self, endpoint: str, *paths: str) -> str | None:
+        """The first of `paths` the server declares: for checks whose behaviour does not depend on the attribute."""
+        return next((p for p in paths if self.declares(endpoint, p)), None)
 
     def required_paths(self, endpoint: str) -> list[str]:
         """Attributes the server declares required: `userName`, `name.formatted`, `urn:…:employeeNumber`.
@@ -165,6 +175,36 @@ class Declared:
             value = attribute.sub("value")  # `emails` compared by its value (RFC 7643 §2.4)
             return value.case_exact if value else attribute.case_exact
         return attribute.case_exact
+
+    def fit(self, endpoint: str, body: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
+        """A fallback premise body (RFC or minimal form) the server can take: only the attributes its schemas
+        list, and every attribute it declares required, taken from `source` (the IdP's body) when that has it.
+
+        Only the fallback forms are fitted: the IdP's own body is the stimulus of the create checks, sent as is.
+        """
+        kind = self.resource_type(endpoint)
+        if kind is None:
+            return body
+        filled = copy.deepcopy(body)
+        for path in self.required_paths(endpoint):
+            _require(filled, path, source)
+        fitted: dict[str, Any] = {}
+        for key, value in filled.items():
+            if key == "schemas":
+                continue
+            if key.lower() in kind.unknown_extensions:
+                fitted[key] = value  # named in /ResourceTypes, missing from /Schemas: nothing known to drop
+                continue
+            attributes = kind.schema_attributes(key) if key.lower().startswith("urn:") else None
+            if attributes is not None and isinstance(value, dict):
+                kept = {k: _kept_subs(_find(attributes, k), v) for k, v in value.items()
+                        if _fits(_find(attributes, k), v)}
+                if kept:
+                    fitted[key] = kept
+            elif not key.lower().startswith("urn:") and _fits(_find(kind.attributes, key), value):
+                fitted[key] = _kept_subs(_find(kind.attributes, key), value)
+        urns = [kind.schema] + [urn for urn in fitted if urn.lower().startswith("urn:")]
+        return {"schemas": urns, **fitted}
 
     def as_dict(self) -> dict[str, Any]:
         """For the result document: what was declared, flattened to one row per attribute path."""
@@ -215,6 +255,7 @@ def discover(client: ScimClient) -> Declared:
                         for urn, _ in extensions if urn.lower() in schemas},
             required_extensions=frozenset(str(schemas[urn.lower()]["id"]) for urn, required in extensions
                                           if required and urn.lower() in schemas),
+            unknown_extensions=frozenset(urn.lower() for urn, _ in extensions if urn.lower() not in schemas),
         )
     return Declared(known=True, reason="; ".join(notes), types=types)
 
@@ -246,6 +287,58 @@ def _named(data: Any) -> bool:
 def _find(attributes: tuple[Attribute, ...], name: str) -> Attribute | None:
     key = name.lower()  # attribute names are case-insensitive (RFC 7643 §2.1)
     return next((a for a in attributes if a.name.lower() == key), None)
+
+
+def _fits(attribute: Attribute | None, value: Any) -> bool:
+    """A value to keep in a fallback body: its attribute is listed and a client may write it."""
+    return attribute is not None and attribute.mutability != "readOnly" and value not in (None, [], {})
+
+
+def _kept_subs(attribute: Attribute | None, value: Any) -> Any:
+    """A complex value with only the sub-attributes the server lists (element by element when multi-valued)."""
+    if attribute is None or not attribute.sub_attributes:
+        return value
+
+    def keep(element: Any) -> Any:
+        if not isinstance(element, dict):
+            return element
+        return {k: v for k, v in element.items() if attribute.sub(k) is not None}
+
+    return [keep(e) for e in value] if isinstance(value, list) else keep(value)
+
+
+def _require(body: dict[str, Any], path: str, source: dict[str, Any]) -> None:
+    """Fill one required attribute (`userName`, `name.formatted`, `urn:…:employeeNumber`) a fallback body lacks."""
+    urn, _, rest = path.rpartition(":") if path.lower().startswith("urn:") else ("", "", path)
+    top, _, sub = rest.partition(".")
+    container = body.setdefault(urn, {}) if urn else body
+    origin = get_attribute(source, urn) if urn else source
+    key = next((k for k in container if k.lower() == top.lower()), top)
+    if not sub:
+        if container.get(key) in (None, "", [], {}):
+            value = get_attribute(origin, top)
+            container[key] = value if value not in (None, "", [], {}) else _stand_in(top, body, source)
+        return
+    parent = container.get(key)
+    if isinstance(parent, list):
+        return  # a required sub-attribute of a multi-valued attribute binds each element the body already has
+    if not isinstance(parent, dict):
+        parent = container[key] = {}
+    if parent.get(sub) in (None, ""):
+        value = get_attribute(get_attribute(origin, top), sub)
+        parent[sub] = value if value not in (None, "", [], {}) else _stand_in(f"{top}.{sub}", body, source)
+
+
+def _stand_in(path: str, body: dict[str, Any], source: dict[str, Any]) -> Any:
+    """A value for a required attribute the IdP's body does not carry: name.formatted from the name parts,
+    otherwise the resource's own name (a string is what most required attributes take)."""
+    name = body.get("name")
+    parts = [name.get("givenName"), name.get("familyName")] if isinstance(name, dict) else []
+    if path.lower() == "name.formatted" and parts and all(isinstance(p, str) and p for p in parts):
+        return " ".join(str(p) for p in parts)
+    if path.lower() == "name":
+        return {}
+    return source.get("displayName") or source.get("userName") or body.get("userName") or body.get("displayName")
 
 
 def _endpoint(endpoint: str) -> str:

@@ -194,7 +194,7 @@ def groups(scim_run: Run[RunOptions], request: pytest.FixtureRequest) -> Iterato
 
 
 def _resources(run: Run[RunOptions], endpoint: str, request: pytest.FixtureRequest) -> Iterator[Resources]:
-    manager = Resources(run.client, endpoint, run.journal, run.plan.options.read_only)
+    manager = Resources(run.client, endpoint, run.journal, run.plan.options.read_only, run.declared)
     try:
         yield manager
     finally:

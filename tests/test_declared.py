@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from scim_conformance.attributes import CORE_USER
 from scim_conformance.client import ScimClient
-from scim_conformance.declared import discover
+from scim_conformance.declared import UNKNOWN, Declared, discover
 from scim_conformance.report import html
+from scim_conformance.resources import minimal_body, plain_body
 from scim_conformance.server import ReferenceServer
 from tests.hostile import hostile
 from tests.suite_runner import run_suite
@@ -87,3 +89,50 @@ def test_a_server_without_schemas_is_run_as_before_and_the_report_says_so(tmp_pa
     assert "ENTRA-USER-CREATE" in run.outcomes("pass") and not run.failing
     section = html.declared(run.document)
     assert "nothing usable (GET /Schemas answered 404)" in section and "counted as declared" in section
+
+
+def _declared_by(quirk: str) -> tuple[ReferenceServer, Declared]:
+    server = ReferenceServer(token=TOKEN, quirks=(quirk,)).start()
+    return server, discover(ScimClient(server.base_url, TOKEN))
+
+
+def test_fallback_bodies_carry_what_the_server_requires() -> None:
+    """A server that requires name.formatted takes the minimal body only once the fit puts it in (issue 22: 98
+    requirements were blocked on such a server because the minimal body dropped it)."""
+    server, declared = _declared_by("name-formatted-required")
+    try:
+        assert declared.required_paths("/Users") == ["userName", "name", "name.formatted"]
+        client = ScimClient(server.base_url, TOKEN)
+        source = {"schemas": [CORE_USER], "userName": "fit-1@example.com",
+                  "name": {"givenName": "Ada", "familyName": "Lovelace", "formatted": "Ada Lovelace"}}
+        assert client.post("/Users", minimal_body(source)).status == 400  # the unfitted form is refused
+        fitted = declared.fit("/Users", minimal_body(source), source)
+        assert fitted["name"] == {"givenName": "Ada", "familyName": "Lovelace", "formatted": "Ada Lovelace"}
+        assert client.post("/Users", fitted).status == 201
+        # Without a formatted name in the IdP's body, one is made from the parts.
+        bare = {"userName": "fit-2@example.com", "name": {"givenName": "Grace", "familyName": "Hopper"}}
+        assert declared.fit("/Users", minimal_body(bare), bare)["name"]["formatted"] == "Grace Hopper"
+    finally:
+        server.stop()
+
+
+def test_fallback_bodies_leave_out_what_the_server_does_not_declare() -> None:
+    server, declared = _declared_by("no-enterprise-extension")
+    server.stop()
+    source = {"schemas": [CORE_USER, ENTERPRISE], "userName": "fit-3@example.com", "title": "Chemist",
+              ENTERPRISE: {"department": "Research"}, "externalId": "x-3"}
+    fitted = declared.fit("/Users", plain_body(source), source)
+    assert ENTERPRISE not in fitted and fitted["schemas"] == [CORE_USER]
+    assert fitted["title"] == "Chemist"
+    assert "externalId" not in fitted  # a common attribute the schema does not list: left out of a fallback body
+    assert not declared.declares("/Users", f"{ENTERPRISE}:department") and declared.declares("/Users", "externalId")
+    server, declared = _declared_by("core-subset")
+    server.stop()
+    fitted = declared.fit("/Users", plain_body(source), source)
+    assert "title" not in fitted and fitted[ENTERPRISE] == {"department": "Research"}
+    assert declared.first("/Users", "title", "nickName", "name.givenName") == "name.givenName"
+
+
+def test_a_server_that_declares_nothing_gets_the_body_unchanged() -> None:
+    body = {"schemas": [CORE_USER], "userName": "u", "favouriteColour": "teal"}
+    assert UNKNOWN.fit("/Users", body, body) is body

@@ -649,8 +649,17 @@ def name_created(c: Client) -> Any:
     return c.get(f"/Users/{user['id']}").json().get("name")
 
 
+def preferred_language(c: Client) -> tuple[bool, bool]:
+    """preferredLanguage listed in the User schema, and stored when sent."""
+    schema = next(s for s in c.get("/Schemas").json()["Resources"] if s["name"] == "User")
+    user = c.user(preferredLanguage="fr-FR")
+    return (any(a["name"] == "preferredLanguage" for a in schema["attributes"]),
+            "preferredLanguage" in c.get(f"/Users/{user['id']}").json())
+
+
 PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "no-auth": (status_no_token, 401, 200),
+    "preferred-language-unsupported": (preferred_language, (True, True), (False, False)),
     "auth-403": (status_no_token, 401, 403),
     "require-user-agent": (no_user_agent, (200, "application/scim+json"), (403, "text/html")),
     "reject-unknown-query-param": (unknown_param, 200, 400),

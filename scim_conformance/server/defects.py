@@ -107,6 +107,8 @@ DEFECTS: dict[str, str] = {
     "value",
     "filter-extension-unsupported": "answers 400 invalidFilter to a filter on an extension attribute "
     "(urn:...:enterprise:2.0:User:employeeNumber)",
+    "preferred-language-unsupported": "neither declares nor stores preferredLanguage, which Entra's default "
+    "mapping sends (dropped silently, as servers do with attributes they lack)",
     # RFC 7643/7644 on their own (the rfc7644 profile)
     "schemas-missing-extension": "leaves the enterprise extension schema out of GET /Schemas",
     "schema-by-urn-404": "answers 404 to /Schemas/{urn} and /ResourceTypes/{id} (only the lists are served)",

@@ -33,6 +33,12 @@ QUIRKS: dict[str, str] = {
     # Not RFC-legal (RFC 7644 §3.12 makes status a string), but Okta's own examples: judged under okta only.
     "okta-error-example": "answers errors as Okta's SCIM 2.0 reference does: Content-Type text/json;charset=UTF-8 "
     "and status as a number",
+    "name-formatted-required": "declares name and name.formatted required in /Schemas and answers 400 to a user "
+    "created without a formatted name (RFC 7643 §7 lets a schema make any attribute required)",
+    "no-enterprise-extension": "declares no enterprise extension (/Schemas, /ResourceTypes) and drops enterprise "
+    "data it is sent",
+    "core-subset": "declares only some core User attributes (userName, name, displayName, active, emails, groups) "
+    "and drops the others it is sent",
 }
 
 
