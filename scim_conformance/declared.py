@@ -123,12 +123,8 @@ class Declared:
             return True
         return kind.attribute(path) is not None
 
-    def lists(self, endpoint: str, path: str) -> bool:
-        """Stricter than `declares`: the schema itself lists the attribute (a common one only if listed)."""
-        kind = self.resource_type(endpoint)
-        return kind is None or kind.attribute(path) is not None
-
     def declares_extension(self, endpoint: str, urn: str) -> bool:
+        """Whether the resource type has the extension schema `urn` (True whenever nothing is declared)."""
         kind = self.resource_type(endpoint)
         return kind is None or kind.schema_attributes(urn) is not None or urn.lower() in kind.unknown_extensions
 

@@ -133,6 +133,20 @@ def test_fallback_bodies_leave_out_what_the_server_does_not_declare() -> None:
     assert declared.first("/Users", "title", "nickName", "name.givenName") == "name.givenName"
 
 
+def test_an_extension_named_by_resource_types_but_not_described_counts_whole() -> None:
+    """/ResourceTypes names the enterprise extension, /Schemas leaves it out: nothing is known to be missing."""
+    server = ReferenceServer(token=TOKEN, defects=("schemas-missing-extension",)).start()
+    try:
+        declared = discover(ScimClient(server.base_url, TOKEN))
+    finally:
+        server.stop()
+    assert declared.declares_extension("/Users", ENTERPRISE)
+    assert declared.declares("/Users", f"{ENTERPRISE}:costCenter") and declared.declares("/Users", ENTERPRISE)
+    assert declared.case_exact("/Users", f"{ENTERPRISE}:costCenter") is None
+    source = {"userName": "fit-4@example.com", ENTERPRISE: {"department": "Research"}}
+    assert declared.fit("/Users", source, source)[ENTERPRISE] == {"department": "Research"}
+
+
 def test_a_server_that_declares_nothing_gets_the_body_unchanged() -> None:
     body = {"schemas": [CORE_USER], "userName": "u", "favouriteColour": "teal"}
     assert UNKNOWN.fit("/Users", body, body) is body
