@@ -14,19 +14,27 @@ from scim_conformance.steps import lookup
 requirement = pytest.mark.requirement
 
 
-def _someone_exists(resources, body):
+def _someone_exists(scim, resources, body):
     """Make sure the collection is not empty, so a server that ignores `filter` shows it by listing someone.
 
-    A read-only run (or a server that creates nothing) still sends the probe: its shape is judged all the same.
+    A read-only run (or a server that creates nothing) relies on who is already there; with nobody at all, an
+    empty answer to the probe would prove nothing, so the probe is blocked rather than passed.
     """
-    if not resources.read_only:
-        resources.try_create(body)
+    if not resources.read_only and resources.try_create(body) is not None:
+        return
+    listed = scim.get(resources.endpoint, params={"count": "1", "attributes": "id"}, partial=True)
+    data = listed.json if isinstance(listed.json, dict) else {}
+    total = data.get("totalResults")
+    if not data.get("Resources") and not (isinstance(total, int) and total > 0):
+        kind = resources.endpoint[1:-1].lower()
+        expect.blocked(f"no {kind} could be created and {resources.endpoint} lists none, so an empty answer to "
+                       f"the probe would prove nothing (GET {resources.endpoint} answered {expect.describe(listed)})")
 
 
 @requirement("ENTRA-CONN-PROBE-EMPTY", "OKTA-LOOKUP-EMPTY")
 def test_test_connection_probe(scim, users, identities, dialect, requirement_id):
     """The IdP asks for a user that cannot exist (Entra's Test Connection, Okta's lookup before a create)."""
-    _someone_exists(users, identities.user_body())
+    _someone_exists(scim, users, identities.user_body())
     exchange = lookup(scim, "/Users", "userName", str(uuid.uuid4()), dialect)
     # More than one result is MultipleEntriesInResponse to Entra; any result at all answers the wrong question.
     expect.list_response(exchange, requirement_id, total_results=0)
@@ -49,7 +57,7 @@ def test_probe_encodings(scim, users, identities, encoding):
 @requirement("ENTRA-CONN-GROUP-PROBE")
 def test_group_probe(scim, groups, identities):
     """Entra also looks up a random group, asking the server to leave members out."""
-    _someone_exists(groups, identities.group_body())
+    _someone_exists(scim, groups, identities.group_body())
     exchange = lookup(scim, "/Groups", "displayName", str(uuid.uuid4()), excludedAttributes="members")
     expect.list_response(exchange, "ENTRA-CONN-GROUP-PROBE", total_results=0)
 

@@ -40,6 +40,20 @@ def test_schema_discovery(scim, profile):
                     exchange)
 
 
+@requirement("ENTRA-SCHEMAS-MAPPED-ATTRIBUTES")
+def test_mapped_attributes_declared(scim, declared, profile):
+    """Entra sends every attribute its mappings name, whatever /Schemas says: the server should declare each one."""
+    if not declared.known:
+        expect.not_applicable(f"the server declares no schema to compare with ({declared.reason})")
+    mapped = [("/Users", m.target) for m in profile.user_mappings]
+    mapped += [("/Groups", m.target) for m in profile.group_mappings] if profile.groups else []
+    missing = [f"{target} ({endpoint[1:]})" for endpoint, target in mapped if not declared.declares(endpoint, target)]
+    if missing:
+        expect.fail("ENTRA-SCHEMAS-MAPPED-ATTRIBUTES", f"every mapped attribute of profile {profile.name} in /Schemas",
+                    f"not declared: {', '.join(missing)}; remove these mappings in Entra, or support them",
+                    scim.get("/Schemas"))
+
+
 @requirement("ENTRA-SCHEMAS-CANONICAL-VALUES")
 def test_email_type_canonical_values(scim):
     """Microsoft's gallery harness expands emails by the canonical values of emails.type, expecting work."""

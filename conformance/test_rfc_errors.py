@@ -6,7 +6,6 @@ import pytest
 
 from scim_conformance import expect
 from scim_conformance.attributes import CORE_USER
-from scim_conformance.resources import minimal_body
 
 requirement = pytest.mark.requirement
 SCIM_JSON = "application/scim+json"
@@ -26,7 +25,7 @@ def test_scim_media_type(scim, identities):
 @requirement("RFC-ACCEPT-JSON")
 def test_application_json_accepted(users, identities):
     """A generic HTTP client creates a user sending and accepting plain application/json."""
-    exchange = users.post(minimal_body(identities.user_body()),
+    exchange = users.post(users.in_form("minimal", identities.user_body()),
                           headers={"Content-Type": "application/json", "Accept": "application/json"})
     expect.status(exchange, "RFC-ACCEPT-JSON", 201, 200)  # the status itself is judged by RFC-CREATE-201
 

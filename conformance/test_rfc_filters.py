@@ -14,7 +14,7 @@ import pytest
 from scim_conformance import expect
 from scim_conformance.attributes import get_attribute
 from scim_conformance.resources import plain_body
-from scim_conformance.steps import advertised
+from scim_conformance.steps import advertised, text_attribute
 
 requirement = pytest.mark.requirement
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
@@ -32,6 +32,7 @@ def _quoted(value: str) -> str:
 def _user(users, identities, **values: Any) -> dict[str, Any]:
     body = plain_body(identities.user_body())
     body.update(values)
+    body = {k: v for k, v in body.items() if v is not None}  # None: this user has no value there
     return {**users.create(body), "userName": body["userName"]}
 
 
@@ -52,39 +53,44 @@ def _select(scim, rid: str, scope: str, mine: dict[str, str], cases: list[tuple[
 
 
 @requirement("RFC-FILTER-OPERATORS")
-def test_every_operator(scim, users, identities):
+def test_every_operator(scim, users, identities, declared):
     """A client selects among two users with each operator of Table 3, on strings, a boolean and emails."""
+    text = text_attribute(declared)  # title, or another string attribute the server declares
+    # `pr` needs a second string attribute only the first user has (nickName, or another declared one).
+    present = declared.first("/Users", *(t for t in ("nickName", "title", "displayName") if t != text))
     home = f"{identities.prefix}-home@{identities.email_domain}"
-    a = _user(users, identities, title="Alpha Zulu", nickName="Ace",
+    a = _user(users, identities, **{text: "Alpha Zulu", **({present: "Ace"} if present else {})},
               emails=[{"type": "work", "value": f"{identities.prefix}-a@{identities.email_domain}", "primary": True},
                       {"type": "home", "value": home}])
-    b = _user(users, identities, title="Bravo Zulu", active=False)
+    b = _user(users, identities, **{text: "Bravo Zulu", **({present: None} if present else {})}, active=False)
     mine = {"A": a["id"], "B": b["id"]}
+    presence = [(f"{present} pr", {"A"})] if present else []
     _select(scim, "RFC-FILTER-OPERATORS", identities.prefix, mine, [
-        ('title eq "Alpha Zulu"', {"A"}),
-        ('title ne "Alpha Zulu"', {"B"}),
-        ('title co "pha Zu"', {"A"}),
-        ('title sw "Bravo"', {"B"}),
-        ('title ew "Zulu"', {"A", "B"}),
-        ("nickName pr", {"A"}),
-        ('title gt "Alpha Zulu"', {"B"}),
-        ('title ge "Bravo Zulu"', {"B"}),
-        ('title lt "Bravo Zulu"', {"A"}),
-        ('title le "Alpha Zulu"', {"A"}),
+        (f'{text} eq "Alpha Zulu"', {"A"}),
+        (f'{text} ne "Alpha Zulu"', {"B"}),
+        (f'{text} co "pha Zu"', {"A"}),
+        (f'{text} sw "Bravo"', {"B"}),
+        (f'{text} ew "Zulu"', {"A", "B"}),
+        *presence,
+        (f'{text} gt "Alpha Zulu"', {"B"}),
+        (f'{text} ge "Bravo Zulu"', {"B"}),
+        (f'{text} lt "Bravo Zulu"', {"A"}),
+        (f'{text} le "Alpha Zulu"', {"A"}),
         ("active eq false", {"B"}),
         (f"emails.value eq {_quoted(home)}", {"A"}),
     ])
 
 
 @requirement("RFC-FILTER-PRECEDENCE")
-def test_precedence(scim, users, identities):
+def test_precedence(scim, users, identities, declared):
     """A client combines conditions with or, and, not and parentheses."""
-    a = _user(users, identities, title="Alpha Yankee")
-    b = _user(users, identities, title="Bravo Yankee")
+    t = text_attribute(declared)
+    a = _user(users, identities, **{t: "Alpha Yankee"})
+    b = _user(users, identities, **{t: "Bravo Yankee"})
     _select(scim, "RFC-FILTER-PRECEDENCE", identities.prefix, {"A": a["id"], "B": b["id"]}, [
-        ('title eq "Alpha Yankee" or title eq "Bravo Yankee" and title eq "none"', {"A"}),
-        ('(title eq "Alpha Yankee" or title eq "Bravo Yankee") and title sw "Bravo"', {"B"}),
-        ('not (title eq "Alpha Yankee") and title ew "Yankee"', {"B"}),
+        (f'{t} eq "Alpha Yankee" or {t} eq "Bravo Yankee" and {t} eq "none"', {"A"}),
+        (f'({t} eq "Alpha Yankee" or {t} eq "Bravo Yankee") and {t} sw "Bravo"', {"B"}),
+        (f'not ({t} eq "Alpha Yankee") and {t} ew "Yankee"', {"B"}),
     ])
 
 
@@ -115,12 +121,13 @@ def test_value_path(scim, users, identities):
 
 
 @requirement("RFC-FILTER-ENCODED-VALUES")
-def test_reserved_characters(scim, users, identities):
+def test_reserved_characters(scim, users, identities, declared):
     """A client looks a user up by a title full of URL-reserved characters, percent-encoded in the query."""
+    text = text_attribute(declared)
     title = 'R&D + Ops = 100% #1 "Q" %2B Zoë'
-    user = _user(users, identities, title=title)
+    user = _user(users, identities, **{text: title})
     _select(scim, "RFC-FILTER-ENCODED-VALUES", identities.prefix, {"U": user["id"]},
-            [(f"title eq {_quoted(title)}", {"U"})])
+            [(f"{text} eq {_quoted(title)}", {"U"})])
 
 
 @requirement("RFC-FILTER-INVALID")

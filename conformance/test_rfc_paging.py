@@ -8,19 +8,20 @@ import pytest
 
 from scim_conformance import expect
 from scim_conformance.resources import plain_body
-from scim_conformance.steps import advertised
+from scim_conformance.steps import advertised, text_attribute
 
 requirement = pytest.mark.requirement
 
 
 @requirement("RFC-PAGING")
-def test_paging(scim, users, identities, service_provider_config):
+def test_paging(scim, users, identities, service_provider_config, declared):
     """A client counts three users with count=0, then pages through them two at a time from startIndex 0."""
     rid = "RFC-PAGING"
     advertised(service_provider_config, "filter")  # the walk is scoped to this run's users by a filter
+    text = text_attribute(declared)
     tag = f"{identities.prefix} paging"  # this check's users only, whatever else the run left behind
-    mine = {users.create({**plain_body(identities.user_body()), "title": tag})["id"] for _ in range(3)}
-    scope = {"filter": f"userName sw {json.dumps(identities.prefix)} and title eq {json.dumps(tag)}",
+    mine = {users.create({**plain_body(identities.user_body()), text: tag})["id"] for _ in range(3)}
+    scope = {"filter": f"userName sw {json.dumps(identities.prefix)} and {text} eq {json.dumps(tag)}",
              "attributes": "id"}
     counted = scim.get("/Users", params={**scope, "count": 0}, partial=True)
     if expect.list_response(counted, rid):
@@ -46,18 +47,19 @@ def _number(value: object) -> object:
 
 
 @requirement("RFC-SORT")
-def test_sorting(scim, users, identities, service_provider_config):
+def test_sorting(scim, users, identities, service_provider_config, declared):
     """A client lists three users by title, descending, then in the default (ascending) order."""
     rid = "RFC-SORT"
     advertised(service_provider_config, "sort")
     advertised(service_provider_config, "filter")  # the list is scoped to this check's users by a filter
+    text = text_attribute(declared)  # title, or another string attribute the server declares
     tag = f"{identities.prefix} sort "
     # Created out of order, and "C" in capitals: title is not caseExact, so it sorts between "b" and "d".
-    names = {title: users.create({**plain_body(identities.user_body()), "title": tag + title})["id"]
+    names = {title: users.create({**plain_body(identities.user_body()), text: tag + title})["id"]
              for title in ("b", "C", "a")}
-    scope = {"filter": f"title sw {json.dumps(tag)}", "attributes": "id,title"}
+    scope = {"filter": f"{text} sw {json.dumps(tag)}", "attributes": f"id,{text}"}
     for order, wanted in (("descending", ["C", "b", "a"]), (None, ["a", "b", "C"])):
-        params = {**scope, "sortBy": "title", **({"sortOrder": order} if order else {})}
+        params = {**scope, "sortBy": text, **({"sortOrder": order} if order else {})}
         exchange = scim.get("/Users", params=params, partial=True)
         ids = [r.get("id") for r in expect.list_response(exchange, rid)]
         got = [title for i in ids for title, mine in names.items() if mine == i]

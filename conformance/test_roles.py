@@ -17,6 +17,12 @@ from scim_conformance.steps import read as reread
 requirement = pytest.mark.requirement
 
 
+@pytest.fixture(autouse=True)
+def _roles_declared(declared):
+    """Every check here is about roles: not applicable where the server does not declare them."""
+    expect.declared_by(declared, "/Users", "roles")
+
+
 @requirement("ENTRA-ROLES-JSON-STRING")
 def test_add_role_as_json_string(scim, users, identities, dialect, profile):
     """SingleAppRoleAssignment and AppRoleAssignmentsComplex add a role on path roles, its value a JSON string."""

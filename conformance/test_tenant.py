@@ -17,10 +17,11 @@ WORK_EMAIL = 'emails[type eq "work"].value'
 
 
 @requirement("TENANT-HOME-EMAIL")
-def test_home_email_primary_created(scim, users, identities, dialect, profile):
+def test_home_email_primary_created(scim, users, identities, dialect, profile, declared):
     """The custom boolean mapping reaches the server as an add on a filtered path no element matches yet."""
     if profile.user_mapping(HOME_PRIMARY) is None:
         expect.not_applicable(f"profile {profile.name} does not map {HOME_PRIMARY}")
+    expect.declared_by(declared, "/Users", HOME_PRIMARY, WORK_EMAIL)
     body = identities.user_body()
     user = users.create(body)
     before = holding(scim, dialect, "/Users", user["id"], {WORK_EMAIL: read(body, parse_path(WORK_EMAIL))})
@@ -36,10 +37,11 @@ def test_home_email_primary_created(scim, users, identities, dialect, profile):
 
 
 @requirement("TENANT-ROLES")
-def test_role_on_create(scim, users, identities, profile):
+def test_role_on_create(scim, users, identities, profile, declared):
     """SingleAppRoleAssignment sends the user's app role with the create, as one primary role object."""
     if not profile.roles:
         expect.not_applicable(f"profile {profile.name} assigns no app role")
+    expect.declared_by(declared, "/Users", "roles")
     roles = identities.user_body()["roles"]  # the one primary role object the create carries
     # Sent with the rest of the body the server takes, so a refusal of some other attribute cannot hide it.
     exchange = users.post(accepted_variant(users, identities.user_body, lambda body: body.update({"roles": roles})))

@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 
 from scim_conformance.attributes import ERROR, LIST_RESPONSE
 from scim_conformance.client import Exchange
+from scim_conformance.declared import Declared
 from scim_conformance.outcomes import Outcome, stop
 
 
@@ -33,6 +34,13 @@ def blocked(reason: str) -> NoReturn:
 def not_applicable(reason: str) -> NoReturn:
     """The profile (or the server's advertised features) does not use what the check is about."""
     stop(Outcome.NOT_APPLICABLE, f"not applicable: {reason}")
+
+
+def declared_by(declared: Declared, endpoint: str, *paths: str) -> None:
+    """Not applicable unless the server declares (in /Schemas) every attribute the check's stimulus is about."""
+    missing = declared.undeclared(endpoint, paths)
+    if missing:
+        not_applicable(f"the server does not declare {', '.join(missing)} in /Schemas")
 
 
 def disabled(reason: str) -> NoReturn:

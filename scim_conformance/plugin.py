@@ -15,6 +15,7 @@ import pytest
 
 from scim_conformance import judge, options
 from scim_conformance.client import ScimClient
+from scim_conformance.declared import Declared
 from scim_conformance.expect import RequirementFailure, not_applicable
 from scim_conformance.identities import IdentityFactory
 from scim_conformance.options import OptionError, RunOptions
@@ -170,6 +171,12 @@ def requirement_id(scim_run: Run[RunOptions], request: pytest.FixtureRequest) ->
 
 
 @pytest.fixture(scope="session")
+def declared(scim_run: Run[RunOptions]) -> Declared:
+    """What the server declares in /Schemas and /ResourceTypes (everything, when it serves neither)."""
+    return scim_run.declared
+
+
+@pytest.fixture(scope="session")
 def identities(scim_run: Run[RunOptions]) -> IdentityFactory:
     return scim_run.identities
 
@@ -187,7 +194,7 @@ def groups(scim_run: Run[RunOptions], request: pytest.FixtureRequest) -> Iterato
 
 
 def _resources(run: Run[RunOptions], endpoint: str, request: pytest.FixtureRequest) -> Iterator[Resources]:
-    manager = Resources(run.client, endpoint, run.journal, run.plan.options.read_only)
+    manager = Resources(run.client, endpoint, run.journal, run.plan.options.read_only, run.declared)
     try:
         yield manager
     finally:

@@ -10,6 +10,7 @@ from typing import Any
 
 from scim_conformance.attributes import CORE_GROUP, CORE_USER, ENTERPRISE_USER
 from scim_conformance.client import Exchange, ScimClient, TransportError
+from scim_conformance.declared import UNKNOWN, Declared
 from scim_conformance.expect import blocked, describe, disabled
 from scim_conformance.journal import Journal
 
@@ -47,8 +48,10 @@ FORMS = {"idp": lambda body: body, "plain": plain_body, "minimal": minimal_body}
 
 
 class Resources:
-    def __init__(self, client: ScimClient, endpoint: str, journal: Journal, read_only: bool) -> None:
+    def __init__(self, client: ScimClient, endpoint: str, journal: Journal, read_only: bool,
+                 declared: Declared = UNKNOWN) -> None:
         self.client = client
+        self.declared = declared  # what the server declares: the fallback forms keep to it
         self.endpoint = endpoint  # "/Users" or "/Groups"
         self.journal = journal
         self.read_only = read_only
@@ -59,8 +62,13 @@ class Resources:
 
     def in_accepted_form(self, body: dict[str, Any]) -> dict[str, Any]:
         """`body` in the form the last premise was accepted in (to repeat it, e.g. as a duplicate)."""
-        accepted: dict[str, Any] = FORMS[self.form](body)
-        return accepted
+        return self.in_form(self.form, body)
+
+    def in_form(self, form: str, body: dict[str, Any]) -> dict[str, Any]:
+        """`body` in one of FORMS; the fallback forms hold the server's declared required attributes and no
+        attribute it does not declare (the IdP's own form is sent as the IdP sends it)."""
+        shaped: dict[str, Any] = FORMS[form](body)
+        return shaped if form == "idp" else self.declared.fit(self.endpoint, shaped, body)
 
     def post(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> Exchange:
         """POST a body and take ownership of whatever it creates (the check judges the answer itself)."""
@@ -94,7 +102,8 @@ class Resources:
     def _premise(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, Exchange]:
         """Create `body`, falling back to plainer forms when the server refuses it.
 
-        When the IdP's own body is refused, the plain RFC 7643 body and then a minimal one are tried: the
+        When the IdP's own body is refused, the plain RFC 7643 body and then a minimal one are tried (each fitted
+        to what the server declares in /Schemas: its required attributes in, its undeclared ones out): the
         refusal is reported once, by the create checks, and the other checks can still say what they know.
         Later premises of the same check start with the form that worked. `self.sent` keeps the body each
         resource was created from, for checks that compare with what was sent.
@@ -102,7 +111,7 @@ class Resources:
         forms = list(FORMS)[list(FORMS).index(self.form):]
         tried: list[dict[str, Any]] = []
         for form in forms:
-            candidate = FORMS[form](body)
+            candidate = self.in_form(form, body)
             if candidate in tried:
                 continue
             tried.append(candidate)

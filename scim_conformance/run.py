@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import pytest
 
 from scim_conformance.client import REDACTED, ScimClient
+from scim_conformance.declared import UNKNOWN, Declared, discover
 from scim_conformance.identities import IdentityFactory
 from scim_conformance.journal import Journal
 from scim_conformance.options import REPORT_FORMATS, LoadOptions, OptionError, RunOptions, Target
@@ -138,6 +139,7 @@ class Run(Generic[OptionsT]):
     identities: IdentityFactory
     server: ReferenceServer | None
     preflight_error: str | None
+    declared: Declared = UNKNOWN  # what /Schemas and /ResourceTypes declare (see `declare`)
     cleanup_failures: list[str] = field(default_factory=list)
 
     @property
@@ -239,9 +241,16 @@ def start(plan: Plan[OptionsT]) -> Run[OptionsT]:
     run = Run(plan=plan, base_url=base_url, token=token, client=client, journal=journal,
               identities=identities, server=server, preflight_error=preflight_error)
     if preflight_error is None and conformance is not None:
+        declare(run)
         # A load run stops its own workers on SIGTERM (load.generator.interrupt_on_sigterm).
         _cleanup_on_sigterm()
     return run
+
+
+def declare(run: Run[Any]) -> None:
+    """Read what the server declares, once, before any check (Microsoft's SCIM Validator: "Discover schema")."""
+    run.declared = discover(run.client)
+    run.results.meta["declared"] = run.declared.as_dict()
 
 
 def _cleanup_on_sigterm() -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from scim_conformance import expect
 from scim_conformance.attributes import get_attribute, parse_path, path_shaped_keys, primary_flag
 from scim_conformance.attributes import read as value_at
 from scim_conformance.client import Exchange, ScimClient
+from scim_conformance.declared import Declared
 from scim_conformance.dialect import Dialect
 from scim_conformance.identities import IdentityFactory
+from scim_conformance.outcomes import Outcome, Unjudged
 from scim_conformance.resources import Resources, plain_body
 
 
@@ -205,6 +208,25 @@ def holding(scim: ScimClient, dialect: Dialect, endpoint: str, resource_id: str,
     return stored
 
 
+@contextmanager
+def decisive_anyway(requirement: str, send: Callable[[], Exchange]) -> Iterator[None]:
+    """A premise that may block the check; when it does, the request under test is sent all the same.
+
+    A 5xx (501 included) to the IdP's own request is wrong whatever the resource holds, so it is judged; any
+    other answer leaves the check blocked, as the premise said.
+    """
+    try:
+        yield
+    except Unjudged as premise:
+        if premise.outcome != Outcome.BLOCKED:
+            raise
+        exchange = send()
+        if exchange.status is not None and exchange.status >= 500:
+            expect.fail(requirement, f"no 5xx to {exchange.method} {exchange.path}, whatever the user holds",
+                        expect.describe(exchange), exchange)
+        raise
+
+
 def accepted_variant(resources: Resources, make_body: Callable[[], dict[str, Any]],
                      change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """A create body that differs in one way from one the server was just shown to accept.
@@ -217,6 +239,18 @@ def accepted_variant(resources: Resources, make_body: Callable[[], dict[str, Any
     body = copy.deepcopy(resources.in_accepted_form(make_body()))
     change(body)
     return body
+
+
+# Single-valued string attributes of a User, for checks about a mechanism (filters, paging, PUT) not an attribute.
+TEXT_ATTRIBUTES = ("title", "displayName", "nickName")
+
+
+def text_attribute(declared: Declared, *candidates: str) -> str:
+    """The first of `candidates` (default TEXT_ATTRIBUTES) the server declares; not applicable when none is."""
+    found = declared.first("/Users", *(candidates or TEXT_ATTRIBUTES))
+    if found is None:
+        expect.not_applicable(f"the server declares none of {', '.join(candidates or TEXT_ATTRIBUTES)} in /Schemas")
+    return found
 
 
 def advertised(service_provider_config: dict[str, Any], feature: str) -> None:

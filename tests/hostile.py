@@ -247,7 +247,8 @@ class Recorder(_Base):
 
 
 class Proxy(_Base):
-    """Not hostile itself: forwards to options["upstream"] (an origin) and records every request on the way.
+    """Not hostile itself: forwards to options["upstream"] (an origin) and records every request on the way;
+    the last path segments in options["not_found"] are answered 404 instead.
 
     With options["hold"] = (method, n, event), the n-th request with that method is forwarded, so the upstream
     acts on it, but its answer is held back (the event is set): the caller can kill the client while the
@@ -255,6 +256,10 @@ class Proxy(_Base):
     """
 
     def misbehave(self) -> None:
+        if urlsplit(self.path).path.rsplit("/", 1)[-1] in self.server.options.get("not_found", ()):
+            # A server that does not serve a discovery endpoint ("not_found": ("Schemas",)): 404, as many do.
+            self.send_json(404, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404"})
+            return
         upstream = urlsplit(self.server.options["upstream"])
         connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=30)
         try:

@@ -697,10 +697,17 @@ def plus_in_value(c: Client) -> int | None:
 def and_filter(c: Client) -> int | None:
     user = c.user()
     return c.count("/Users", f'id eq "{user["id"]}" and userName eq "{user["userName"]}"')
+def preferred_language(c: Client) -> tuple[bool, bool]:
+    """preferredLanguage listed in the User schema, and stored when sent."""
+    schema = next(s for s in c.get("/Schemas").json()["Resources"] if s["name"] == "User")
+    user = c.user(preferredLanguage="fr-FR")
+    return (any(a["name"] == "preferredLanguage" for a in schema["attributes"]),
+            "preferredLanguage" in c.get(f"/Users/{user['id']}").json())
 
 
 PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "no-auth": (status_no_token, 401, 200),
+    "preferred-language-unsupported": (preferred_language, (True, True), (False, False)),
     "auth-403": (status_no_token, 401, 403),
     "require-user-agent": (no_user_agent, (200, "application/scim+json"), (403, "text/html")),
     "reject-unknown-query-param": (unknown_param, 200, 400),

@@ -70,6 +70,36 @@ def location(c: Client) -> bool:
     user = response.json()
     return user["meta"]["location"].endswith(f"/Users/{user['id']}") and response.headers["Location"] == \
         user["meta"]["location"]
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
+def _user_schema(c: Client) -> dict[str, Any]:
+    return next(s for s in c.get("/Schemas").json()["Resources"] if s["name"] == "User")
+
+
+def formatted_required(c: Client) -> tuple[bool, int, int]:
+    """Declared required; a create without a formatted name refused, one with it taken."""
+    name = next(a for a in _user_schema(c)["attributes"] if a["name"] == "name")
+    formatted = next(s for s in name["subAttributes"] if s["name"] == "formatted")
+    without = c.post("/Users", {"userName": c.name(), "name": {"givenName": "A", "familyName": "B"}}).status_code
+    with_it = c.post("/Users", {"userName": c.name(), "name": {"formatted": "A B"}}).status_code
+    return formatted["required"], without, with_it
+
+
+def enterprise_declared(c: Client) -> tuple[bool, bool, bool]:
+    """Listed in /Schemas, named by /ResourceTypes, stored when sent."""
+    listed = any(s["id"] == ENTERPRISE for s in c.get("/Schemas").json()["Resources"])
+    user_type = next(t for t in c.get("/ResourceTypes").json()["Resources"] if t["name"] == "User")
+    user = c.user(**{ENTERPRISE: {"department": "Research"}})
+    stored = ENTERPRISE in c.get(f"/Users/{user['id']}").json()
+    return listed, bool(user_type["schemaExtensions"]), stored
+
+
+def title_declared(c: Client) -> tuple[bool, bool]:
+    """title listed in the User schema, and stored when sent."""
+    listed = any(a["name"] == "title" for a in _user_schema(c)["attributes"])
+    user = c.user(title="Chemist")
+    return listed, "title" in c.get(f"/Users/{user['id']}").json()
 
 
 PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
@@ -85,6 +115,9 @@ PROBES: dict[str, tuple[Callable[[Client], Any], Any, Any]] = {
     "one-request-at-a-time": (retry_after_when_crowded, None, "seconds"),
     "okta-error-example": (unknown_user_error, ("application/scim+json", "404"), ("text/json;charset=UTF-8", 404)),
     "location-percent-encoded": (location, True, False),
+    "name-formatted-required": (formatted_required, (False, 201, 201), (True, 400, 201)),
+    "no-enterprise-extension": (enterprise_declared, (True, True, True), (False, False, False)),
+    "core-subset": (title_declared, (True, True), (False, False)),
 }
 
 

@@ -125,7 +125,8 @@ def summary(document: Mapping[str, Any] | None, *, stopped: str = "",
         text = stopped or "the run stopped before any requirement was judged"
         return (f'{style}<section id="scim-verdict" class="scim-verdict v-none">'
                 f'<p class="scim-verdict-line">No verdict: {_t(text)}</p></section>{packed}{script}')
-    return style + verdict_block(document) + matrix(document) + mappings(document) + packed + script
+    return (style + verdict_block(document) + matrix(document) + mappings(document) + declared(document) + packed
+            + script)
 
 
 def mappings(document: Mapping[str, Any]) -> str:
@@ -144,6 +145,47 @@ def mappings(document: Mapping[str, Any]) -> str:
             f"(target ← expression → value sent for an example person){' · ' + verdicts if verdicts else ''}"
             f"</summary>{scope}<table><thead><tr><th>target</th><th>expression</th><th>flow</th>"
             f"<th>value sent</th></tr></thead><tbody>{body}</tbody></table></details>")
+
+
+def declared(document: Mapping[str, Any]) -> str:
+    """What the server declares in /Schemas and /ResourceTypes, the attributes the run's premises were shaped by."""
+    found = document.get("run", {}).get("declared")
+    if not found:
+        return ""
+    if not found.get("known"):
+        return (f'<p id="scim-declared" class="scim-note">What the server declares: nothing usable '
+                f"({_t(found.get('reason') or 'no /Schemas')}); every attribute was counted as declared and the "
+                "run's requests were shaped as without discovery.</p>")
+    kinds = found.get("resource_types") or []
+    counts = ", ".join(f"{_t(k['endpoint'])} {sum('.' not in a['path'].rsplit(':', 1)[-1] for a in k['attributes'])}"
+                       for k in kinds)
+    note = f'<p class="scim-note">{_t(found["reason"])}</p>' if found.get("reason") else ""
+    tables = "".join(
+        f"<p><b>{_t(k['name'])}</b> ({_t(k['endpoint'])}): <code>{_t(k['schema'])}</code>"
+        + "".join(f" + <code>{_t(e['schema'])}</code>{' (required)' if e['required'] else ''}" for e in k["extensions"])
+        + "</p><table><thead><tr><th>attribute</th><th>declared as</th><th>sub-attributes</th></tr></thead><tbody>"
+        + "".join(_declared_row(k["attributes"], row) for row in k["attributes"]
+                  if "." not in row["path"].rsplit(":", 1)[-1])
+        + "</tbody></table>" for k in kinds)
+    return (f'<details id="scim-declared" class="scim-mappings"><summary>What the server declares (/Schemas, '
+            f"/ResourceTypes), top-level attributes: {counts or 'no resource types'}</summary>{note}{tables}</details>")
+
+
+def _declared_row(rows: list[Mapping[str, Any]], row: Mapping[str, Any]) -> str:
+    """One attribute and its sub-attributes; only what differs from RFC 7643's defaults is written out."""
+    subs = [r for r in rows if r["path"].startswith(row["path"] + ".")]
+    listed = ", ".join(_t(r["path"].rsplit(".", 1)[-1]) + (f" ({_declared_flags(r)})" if _declared_flags(r) else "")
+                       for r in subs)
+    return (f"<tr><td><code>{_t(row['path'])}</code></td><td>{_declared_flags(row) or _t(row.get('type', ''))}</td>"
+            f"<td>{listed}</td></tr>")
+
+
+def _declared_flags(row: Mapping[str, Any]) -> str:
+    flags = ["multi-valued" if row.get("multiValued") else "", "required" if row.get("required") else "",
+             "caseExact" if row.get("caseExact") else "",
+             row.get("mutability", "") if row.get("mutability") not in (None, "readWrite") else "",
+             f"returned {row['returned']}" if row.get("returned") not in (None, "default") else ""]
+    return ", ".join(_t(f) for f in flags if f)
 
 
 def _mapping_row(row: Mapping[str, Any]) -> str:

@@ -111,6 +111,8 @@ DEFECTS: dict[str, str] = {
     "value",
     "filter-extension-unsupported": "answers 400 invalidFilter to a filter on an extension attribute "
     "(urn:...:enterprise:2.0:User:employeeNumber)",
+    "preferred-language-unsupported": "neither declares nor stores preferredLanguage, which Entra's default "
+    "mapping sends (dropped silently, as servers do with attributes they lack)",
     # RFC 7643/7644 on their own (the rfc7644 profile)
     "extension-dropped": "declares the enterprise extension but keeps none of its attributes sent in a create or a "
     "PUT",

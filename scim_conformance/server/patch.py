@@ -160,6 +160,8 @@ class Patcher:
         add and replace go attribute by attribute, so attributes the value leaves out are kept
         (RFC 7644 §3.5.2.1 and §3.5.2.3 on complex targets); remove drops the extension altogether."""
         core = urn.lower() == self.rtype.core.id.lower()
+        if urn.lower() in self.rtype.ignored:
+            return
         if op == "remove" or (op == "replace" and value is None):
             if core:
                 raise _invalid_path("the core schema's attributes cannot be removed all at once")
@@ -185,6 +187,8 @@ class Patcher:
             return content, definition, definition.name if definition else None
         urn = path.urn or ""
         extension = self.rtype.extension(urn)
+        if extension is None and urn.lower() in self.rtype.ignored:
+            return content, None, None  # an extension this server does not declare: ignored, as on create
         key = extension.id if extension else self._extension_key(content, urn)
         existing = get_ci(content, key)
         container = existing if isinstance(existing, dict) else content.setdefault(key, {})

@@ -36,6 +36,12 @@ QUIRKS: dict[str, str] = {
     "and status as a number",
     "location-percent-encoded": "writes the id in meta.location and Location with every character but letters and "
     "digits percent-encoded (%2D for '-'), an equivalent URL (RFC 3986 §6.2.2.2)",
+    "name-formatted-required": "declares name and name.formatted required in /Schemas and answers 400 to a user "
+    "created without a formatted name (RFC 7643 §7 lets a schema make any attribute required)",
+    "no-enterprise-extension": "declares no enterprise extension (/Schemas, /ResourceTypes) and drops enterprise "
+    "data it is sent",
+    "core-subset": "declares only some core User attributes (userName, name, displayName, active, emails, groups) "
+    "and drops the others it is sent",
 }
 
 

@@ -98,6 +98,8 @@ class Cleaner:
         ):
             raise invalid_value(f"the extension {key} is not listed in schemas")
         ext = self.rtype.extension(key)
+        if ext is None and key.lower() in self.rtype.ignored:
+            return  # an extension this server does not declare (quirk no-enterprise-extension): dropped
         if ext is None:
             # A custom extension we have no schema for: kept as sent, minus nulls.
             kept = {k: v for k, v in value.items() if v is not None}
@@ -193,6 +195,10 @@ class Cleaner:
             missing = not isinstance(out.get("userName"), str) or not out["userName"].strip()
             if missing and not self.defects.on("required-not-enforced"):
                 raise invalid_value("userName is required")
+            name = out.get("name")
+            formatted = name.get("formatted") if isinstance(name, dict) else None
+            if self.quirks.on("name-formatted-required") and not str(formatted or "").strip():
+                raise invalid_value("name.formatted is required")
             if self.quirks.on("strict-email-domains"):
                 addresses = [("userName", out["userName"])] + [
                     (f"emails[{i}].value", e.get("value")) for i, e in enumerate(out.get("emails", []))]

@@ -6,7 +6,8 @@ binding (caseExact, boolean attributes) and PATCH path resolution, so there is o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -259,6 +260,8 @@ class ResourceType:
     endpoint: str
     core: SchemaDef
     extensions: tuple[SchemaDef, ...] = field(default=())
+    # Extension URNs (lower case) whose data the server silently drops: it does not declare them.
+    ignored: frozenset[str] = frozenset()
 
     def attribute(self, urn: str | None, name: str, *, exact: bool = False) -> AttrDef | None:
         """Resolve a top-level attribute, optionally under a schema URN, to its definition."""
@@ -288,6 +291,32 @@ class ResourceType:
 USER_TYPE = ResourceType("User", "/Users", SCHEMAS[0], (SCHEMAS[2],))
 GROUP_TYPE = ResourceType("Group", "/Groups", SCHEMAS[1])
 RESOURCE_TYPES: dict[str, ResourceType] = {"User": USER_TYPE, "Group": GROUP_TYPE}
+# What the quirk core-subset keeps of the core User schema: a product that stores little more than a login.
+CORE_SUBSET = ("userName", "name", "displayName", "active", "emails", "groups")
+
+
+def published(on: Callable[[str], bool]) -> tuple[dict[str, ResourceType], tuple[SchemaDef, ...]]:
+    """The resource types and schemas a server publishes and obeys, given its quirk and defect switches (`on`)."""
+    changes = ("name-formatted-required", "no-enterprise-extension", "core-subset", "preferred-language-unsupported")
+    if not any(on(q) for q in changes):
+        return RESOURCE_TYPES, SCHEMAS
+    attributes = USER_ATTRIBUTES
+    if on("name-formatted-required"):
+        # Required within name, and name itself required: creates without a formatted name are refused.
+        attributes = tuple(
+            replace(a, required=True, sub_attributes=tuple(replace(s, required=s.name == "formatted")
+                                                           for s in a.sub_attributes))
+            if a.name == "name" else a for a in attributes)
+    if on("core-subset"):
+        attributes = tuple(a for a in attributes if a.name in CORE_SUBSET)
+    if on("preferred-language-unsupported"):
+        attributes = tuple(a for a in attributes if a.name != "preferredLanguage")
+    core = replace(SCHEMAS[0], attributes=attributes)
+    enterprise = SCHEMAS[2]
+    if on("no-enterprise-extension"):
+        user = ResourceType("User", "/Users", core, (), frozenset({enterprise.id.lower()}))
+        return {"User": user, "Group": GROUP_TYPE}, (core, SCHEMAS[1])
+    return {"User": ResourceType("User", "/Users", core, (enterprise,)), "Group": GROUP_TYPE}, (core, *SCHEMAS[1:])
 
 MAX_RESULTS = 1000
 MAX_PAYLOAD = 1024 * 1024

@@ -50,12 +50,10 @@ from .schemas import (
     LIST_RESPONSE,
     MAX_PAYLOAD,
     MAX_RESULTS,
-    RESOURCE_TYPES,
-    SCHEMAS,
-    SCHEMAS_BY_ID,
     AttrDef,
     ResourceType,
     find_attr,
+    published,
     service_provider_config,
 )
 from .store import INDEXED_COLUMNS, Store
@@ -130,6 +128,9 @@ class ScimService:
         self.store = store
         self.defects = defects
         self.quirks = quirks if quirks is not None else Quirks()
+        # What this server publishes and obeys (a quirk may change its schemas, see schemas.published).
+        self.resource_types, self.schemas = published(
+            lambda name: any(switches.on(name) for switches in (self.quirks, self.defects) if name in switches.TABLE))
         self.token = token
         self.base_url = base_url
         # One sequence for users and groups alike, so that a member id names exactly one resource.
@@ -224,7 +225,7 @@ class ScimService:
         if endpoint in _ENDPOINTS and len(rest) > 1:
             raise not_found(f"no SCIM endpoint at {request.path}")
         if endpoint in _ENDPOINTS:
-            rtype = RESOURCE_TYPES[_ENDPOINTS[endpoint]]
+            rtype = self.resource_types[_ENDPOINTS[endpoint]]
             if not rest:
                 if method == "GET":
                     return self.list_resources(rtype, params)
@@ -348,18 +349,18 @@ class ScimService:
 
     def _resource_types(self, name: str | None) -> Response:
         if name is None:
-            return Response(200, self._list_response([t.to_json(self.base_url) for t in RESOURCE_TYPES.values()]))
-        for rtype in RESOURCE_TYPES.values():
+            return Response(200, self._list_response([t.to_json(self.base_url) for t in self.resource_types.values()]))
+        for rtype in self.resource_types.values():
             if rtype.name.lower() == name.lower() and not self.defects.on("schema-by-urn-404"):
                 return Response(200, rtype.to_json(self.base_url))
         raise not_found(f"no resource type {name!r}")
 
     def _schemas(self, schema_id: str | None) -> Response:
         canonical = not (self.defects.on("schemas-no-canonical-values") or self.quirks.on("no-canonical-values"))
-        found = SCHEMAS_BY_ID.get(schema_id.lower()) if schema_id is not None else None
+        found = next((s for s in self.schemas if s.id.lower() == schema_id.lower()), None) if schema_id else None
         if schema_id is not None and (found is None or self.defects.on("schema-by-urn-404")):
             raise not_found(f"no schema {schema_id!r}")
-        chosen = list(SCHEMAS) if found is None else [found]
+        chosen = list(self.schemas) if found is None else [found]
         if schema_id is None and self.defects.on("schemas-user-missing"):
             chosen = [s for s in chosen if s.name != "User"]
         if schema_id is None and self.defects.on("schemas-missing-extension"):
@@ -623,7 +624,7 @@ class ScimService:
         text = params.get("filter")
         page: list[tuple[ResourceType, dict[str, Any]]] = []
         total = 0
-        for rtype in RESOURCE_TYPES.values():
+        for rtype in self.resource_types.values():
             # The page continues across types in a fixed order (Users, then Groups), so paging is stable.
             offset, room = max(0, start - 1 - total), count - len(page)
             if text is None:
