@@ -517,7 +517,10 @@ def test_a_run_with_a_mapping_failing_for_some_people_reports_instead_of_crashin
                         extra=("--", "-k", "mapped or users"))
     assert "INTERNALERROR" not in run.stdout + run.stderr, run.stderr[-3000:]
     assert run.returncode == 0, run.stdout[-2000:]
-    assert run.outcomes("pass") and run.outcomes("error", "blocked") == set(), run.stdout[-2000:]
+    # Only the one fixed person the suite cannot redraw (ENTRA-USER-NON-ASCII's Zoë has no "a") is blocked, with the
+    # mapping's own error as its reason: Entra would skip that person too.
+    assert run.outcomes("pass") and run.outcomes("error") == set(), run.stdout[-2000:]
+    assert run.outcomes("blocked") <= {"ENTRA-USER-NON-ASCII"}, run.stdout[-2000:]
 
 
 @pytest.mark.parametrize("source, refused", [
